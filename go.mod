@@ -1,0 +1,3 @@
+module github.com/go-mtd/vat
+
+go 1.26
