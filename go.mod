@@ -1,3 +1,5 @@
 module github.com/go-mtd/vat
 
-go 1.26
+go 1.26.0
+
+require golang.org/x/oauth2 v0.38.0
