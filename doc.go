@@ -1,2 +1,50 @@
-// Package vat is a client for HMRC's VAT (Making Tax Digital) API.
+// Package vat is a client for HMRC's VAT (Making Tax Digital) API: it reads
+// VAT obligations, submits nine-box VAT returns, and reads returns,
+// liabilities, payments, penalties, financial details and customer
+// information, for businesses and for agents acting for them.
+//
+// # Getting started
+//
+// Create one Client and share it. Point it at HMRC's Sandbox (the default) or
+// Production, and give it a source of OAuth 2.0 access tokens:
+//
+//	c, err := vat.NewClient(
+//		vat.WithEnvironment(vat.Production),
+//		vat.WithTokenSource(tokens), // from HMRC's sign-in, see the OAuth helpers
+//		vat.WithUserAgent("AcmeBooks/2.1"),
+//	)
+//	obligations, err := c.Obligations(ctx, "123456789", vat.ObligationsQuery{Status: vat.ObligationOpen})
+//
+// # Exact values
+//
+// Money is held in pence (Money) or whole pounds (Pounds) and read and
+// written from the JSON number's text, never through float64. VRN,
+// PeriodKey and Date have parse functions that apply HMRC's own formats, and
+// every endpoint checks its input the way HMRC does before sending anything:
+// bad input returns a *ValidationError that lists every problem, with HMRC's
+// error code and the field's path.
+//
+// # Errors
+//
+// HMRC's error answers become *APIError, whatever shape the body has: a
+// simple {code, message}, a wrapper whose real codes are nested in errors[],
+// the legacy {"statusCode":400,"message":"CODE"} form, an empty body (View
+// VAT Return's 404), or a gateway's HTML page. Match them with errors.Is and
+// the Err… sentinels, which look at nested codes too:
+//
+//	if errors.Is(err, vat.ErrDuplicateSubmission) { … }
+//
+// Error strings are one line and never contain tokens, secrets or fraud
+// prevention header values.
+//
+// # Requests
+//
+// Every call goes through one pipeline: each path segment is escaped (period
+// key "#001" becomes "%23001"), the Accept header selects version 1.0 of the
+// API, the bearer token and User-Agent are attached, the whole response body
+// is read through a 1 MiB cap so connections are reused, and the
+// X-CorrelationId header is kept on results and errors. When HMRC answers
+// 401 INVALID_CREDENTIALS and the token source can refresh
+// (RefreshingTokenSource), the token is refreshed once and the request
+// replayed: HMRC did not process a request it refused to authenticate.
 package vat

@@ -1,0 +1,571 @@
+package vat
+
+import (
+	"bytes"
+	"context"
+	"encoding/json"
+	"errors"
+	"fmt"
+	"io"
+	"log/slog"
+	"net"
+	"net/http"
+	"net/url"
+	"strings"
+	"time"
+
+	"github.com/google/go-querystring/query"
+	"golang.org/x/oauth2"
+)
+
+// Version is this package's version, sent in the User-Agent header.
+const Version = "0.1.0"
+
+// acceptV1 is the Accept header of HMRC's VAT (MTD) API version 1.0.
+const acceptV1 = "application/vnd.hmrc.1.0+json"
+
+// maxResponseBody caps how much of a response body the Client reads. HMRC's
+// largest documented body (penalties) is a few kilobytes.
+const maxResponseBody = 1 << 20
+
+// ErrResponseTooLarge reports a response body over the 1 MiB the Client
+// reads; it is wrapped in a *DecodeError.
+var ErrResponseTooLarge = errors.New("vat: response body exceeds 1 MiB")
+
+// Client calls HMRC's VAT (MTD) API. Create one with NewClient and share it:
+// it is safe for concurrent use and reuses connections. Every endpoint method
+// takes a context first, validates its input before sending anything (a
+// *ValidationError names each bad field), and returns HMRC's errors as
+// *APIError, which errors.Is matches against the Err… sentinels.
+type Client struct {
+	cfg config
+}
+
+// config is what Options set; it does not change after NewClient.
+type config struct {
+	env       Environment
+	base      string // absolute URL ending in "/"
+	basePath  string // its path, ending in "/"
+	hc        *http.Client
+	tokens    oauth2.TokenSource
+	appTokens oauth2.TokenSource
+	userAgent string
+	logger    *slog.Logger
+	now       func() time.Time
+}
+
+// Option configures a Client. Options check their arguments: NewClient
+// returns the first option's error instead of building a Client that would
+// fail later.
+type Option func(*config) error
+
+// NewClient returns a Client for HMRC's Sandbox unless options say otherwise.
+// A token source (WithTokenSource) is needed for the VAT endpoints.
+func NewClient(opts ...Option) (*Client, error) {
+	cfg := config{
+		env:       Sandbox,
+		hc:        &http.Client{Timeout: 60 * time.Second},
+		userAgent: "go-mtd-vat/" + Version,
+		now:       time.Now,
+	}
+	baseSet := false
+	for _, o := range opts {
+		if o == nil {
+			return nil, errors.New("vat: NewClient: nil Option")
+		}
+		prev := cfg.base
+		if err := o(&cfg); err != nil {
+			return nil, err
+		}
+		baseSet = baseSet || cfg.base != prev
+	}
+	if !baseSet {
+		if err := cfg.setBase(cfg.env.APIBaseURL()); err != nil {
+			return nil, err
+		}
+	}
+	return &Client{cfg: cfg}, nil
+}
+
+// WithEnvironment selects HMRC's Sandbox or Production. The default is
+// Sandbox. It also sets the base URL unless WithBaseURL is given.
+func WithEnvironment(env Environment) Option {
+	return func(c *config) error {
+		if !env.Valid() {
+			return fmt.Errorf("vat: WithEnvironment: unknown environment %d", int(env))
+		}
+		c.env = env
+		return nil
+	}
+}
+
+// WithBaseURL sends requests to base instead of the environment's HMRC host,
+// for example to a vattest server or a proxy. base must be an absolute https
+// URL, or http for a loopback host (localhost, 127.0.0.0/8, ::1); it may have
+// a path prefix, and must not have a query or fragment. WithEnvironment still
+// decides environment rules such as Gov-Test-Scenario being sandbox-only.
+func WithBaseURL(base string) Option {
+	return func(c *config) error { return c.setBase(base) }
+}
+
+func (c *config) setBase(base string) error {
+	u, err := url.Parse(base)
+	if err != nil {
+		return fmt.Errorf("vat: WithBaseURL: %w", err)
+	}
+	switch {
+	case u.Scheme != "https" && u.Scheme != "http":
+		return fmt.Errorf("vat: WithBaseURL: scheme %q is not https", u.Scheme)
+	case u.Host == "":
+		return errors.New("vat: WithBaseURL: no host")
+	case u.User != nil:
+		return errors.New("vat: WithBaseURL: credentials in the URL are not allowed")
+	case u.RawQuery != "" || u.Fragment != "" || u.ForceQuery:
+		return errors.New("vat: WithBaseURL: a base URL cannot have a query or fragment")
+	case u.Scheme == "http" && !isLoopback(u.Hostname()):
+		return fmt.Errorf("vat: WithBaseURL: plain http is allowed only for loopback hosts, not %q", u.Hostname())
+	}
+	if !strings.HasSuffix(u.Path, "/") {
+		u.Path += "/"
+		if u.RawPath != "" {
+			u.RawPath += "/"
+		}
+	}
+	c.base = u.String()
+	c.basePath = u.EscapedPath()
+	return nil
+}
+
+func isLoopback(host string) bool {
+	if strings.EqualFold(host, "localhost") {
+		return true
+	}
+	ip := net.ParseIP(host)
+	return ip != nil && ip.IsLoopback()
+}
+
+// WithHTTPClient sets the *http.Client used to send requests. The Client
+// keeps a copy and never changes the original. The default has a 60-second
+// timeout.
+func WithHTTPClient(hc *http.Client) Option {
+	return func(c *config) error {
+		if hc == nil {
+			return errors.New("vat: WithHTTPClient: nil *http.Client")
+		}
+		cp := *hc
+		c.hc = &cp
+		return nil
+	}
+}
+
+// WithTokenSource sets the source of user-restricted access tokens (the
+// authorization-code grant, scopes read:vat and write:vat) sent to the VAT
+// endpoints. A source that implements ContextTokenSource gets each request's
+// context; one that implements RefreshingTokenSource is asked to refresh when
+// HMRC answers 401 INVALID_CREDENTIALS, and the request is replayed once.
+func WithTokenSource(ts oauth2.TokenSource) Option {
+	return func(c *config) error {
+		if ts == nil {
+			return errors.New("vat: WithTokenSource: nil token source")
+		}
+		if _, ok := ts.(applicationRestricted); ok {
+			return errors.New("vat: WithTokenSource: this source issues application-restricted tokens, which HMRC refuses on VAT endpoints (INCORRECT_ACCESS_TOKEN_TYPE); use it with WithApplicationTokenSource")
+		}
+		c.tokens = ts
+		return nil
+	}
+}
+
+// WithApplicationTokenSource sets the source of application-restricted
+// access tokens (the client_credentials grant) used by HMRC's companion APIs:
+// Create Test User and Test Fraud Prevention Headers.
+func WithApplicationTokenSource(ts oauth2.TokenSource) Option {
+	return func(c *config) error {
+		if ts == nil {
+			return errors.New("vat: WithApplicationTokenSource: nil token source")
+		}
+		c.appTokens = ts
+		return nil
+	}
+}
+
+// WithUserAgent names the software making the calls. It is sent as the
+// User-Agent header, followed by this package's own name and version.
+func WithUserAgent(ua string) Option {
+	return func(c *config) error {
+		ua = strings.TrimSpace(ua)
+		if ua == "" {
+			return errors.New("vat: WithUserAgent: empty user agent")
+		}
+		if !validHeaderValue(ua) || len(ua) > 256 {
+			return errors.New("vat: WithUserAgent: user agent must be printable ASCII of at most 256 bytes")
+		}
+		c.userAgent = ua + " go-mtd-vat/" + Version
+		return nil
+	}
+}
+
+// WithLogger logs one Debug record per HTTP exchange (method, path, status,
+// correlation ID, attempt, duration) to l. Headers, tokens and bodies are
+// never logged. By default nothing is logged.
+func WithLogger(l *slog.Logger) Option {
+	return func(c *config) error {
+		if l == nil {
+			return errors.New("vat: WithLogger: nil logger")
+		}
+		c.logger = l
+		return nil
+	}
+}
+
+// WithClock sets the clock used for "today" in local date checks (for
+// example that a liabilities range does not end in the future) and for
+// Retry-After dates. It is for tests; the default is time.Now.
+func WithClock(now func() time.Time) Option {
+	return func(c *config) error {
+		if now == nil {
+			return errors.New("vat: WithClock: nil clock")
+		}
+		c.now = now
+		return nil
+	}
+}
+
+// Environment returns the HMRC environment the Client was configured for.
+func (c *Client) Environment() Environment { return c.cfg.env }
+
+// BaseURL returns the URL requests are sent under, ending in "/".
+func (c *Client) BaseURL() string { return c.cfg.base }
+
+// CallOption configures one call.
+type CallOption func(*callConfig) error
+
+type callConfig struct {
+	scenario string
+	meta     *ResponseMeta
+}
+
+// WithTestScenario sends the Gov-Test-Scenario header, which makes HMRC's
+// sandbox answer with a documented scenario (see the Scenario… constants).
+// Any string is accepted so that scenarios HMRC adds later can be used. It is
+// an error on a Client for Production, where HMRC ignores the header.
+func WithTestScenario[S ~string](scenario S) CallOption {
+	return func(cc *callConfig) error {
+		s := string(scenario)
+		if s == "" || len(s) > 100 || !validHeaderValue(s) {
+			return fmt.Errorf("vat: WithTestScenario: %q is not a scenario name", truncate(s, 40))
+		}
+		cc.scenario = s
+		return nil
+	}
+}
+
+// ResponseMeta receives details of the final HTTP response of a call, see
+// WithResponseMeta.
+type ResponseMeta struct {
+	// StatusCode is the HTTP status of the final response.
+	StatusCode int
+	// CorrelationID is HMRC's X-CorrelationId header.
+	CorrelationID string
+	// Header is the final response's header.
+	Header http.Header
+	// Attempts is the number of times the request was sent.
+	Attempts int
+}
+
+// WithResponseMeta fills m with the status, correlation ID, headers and
+// attempt count of the call's final response, whether the call succeeds or
+// fails. m is left zero when no response was received.
+func WithResponseMeta(m *ResponseMeta) CallOption {
+	return func(cc *callConfig) error {
+		if m == nil {
+			return errors.New("vat: WithResponseMeta: nil *ResponseMeta")
+		}
+		cc.meta = m
+		return nil
+	}
+}
+
+// authKind says which token a request carries.
+type authKind uint8
+
+const (
+	authUser authKind = iota // user-restricted: the VAT endpoints
+	authApp                  // application-restricted: companion APIs
+)
+
+// request is one API call as endpoint methods describe it.
+type request struct {
+	op     string   // the method name, for errors and logs
+	method string   // HTTP method
+	path   []string // path segments after the base URL; each is escaped
+	query  any      // encoded with go-querystring when non-nil
+	body   any      // marshalled as JSON when non-nil
+	auth   authKind
+	accept string // Accept header; "" means VAT (MTD) 1.0
+}
+
+// response is what came back from HMRC.
+type response struct {
+	status   int
+	header   http.Header
+	body     []byte
+	attempts int
+}
+
+// get sends a GET and decodes a successful JSON body into out.
+func (c *Client) get(ctx context.Context, r *request, out any, opts []CallOption) (*response, error) {
+	r.method = http.MethodGet
+	return c.do(ctx, r, out, opts)
+}
+
+// do is the one request pipeline: call options → URL → body → per attempt
+// (headers → fraud headers → token → rate limiter → send → capped read) →
+// error decoding → JSON decoding → response metadata.
+func (c *Client) do(ctx context.Context, r *request, out any, opts []CallOption) (*response, error) {
+	cc, err := c.callConfig(r, opts)
+	if err != nil {
+		return nil, err
+	}
+	target, path, err := c.url(r)
+	if err != nil {
+		return nil, err
+	}
+	var payload []byte
+	if r.body != nil {
+		if payload, err = json.Marshal(r.body); err != nil {
+			return nil, fmt.Errorf("vat: %s: encoding request body: %w", r.op, err)
+		}
+	}
+	resp, err := c.send(ctx, r, target, path, payload, &cc)
+	if resp != nil && cc.meta != nil {
+		*cc.meta = ResponseMeta{
+			StatusCode:    resp.status,
+			CorrelationID: resp.header.Get("X-CorrelationId"),
+			Header:        resp.header,
+			Attempts:      resp.attempts,
+		}
+	}
+	if err != nil {
+		return resp, err
+	}
+	if resp.status >= 400 {
+		e := newAPIError(r.method, path, resp.status, resp.header, resp.body, c.cfg.now())
+		e.Attempts = resp.attempts
+		return resp, e
+	}
+	if out != nil {
+		if err := json.Unmarshal(resp.body, out); err != nil {
+			return resp, &DecodeError{StatusCode: resp.status, CorrelationID: resp.header.Get("X-CorrelationId"), Method: r.method, Path: path, Err: err}
+		}
+	}
+	return resp, nil
+}
+
+func (c *Client) callConfig(r *request, opts []CallOption) (callConfig, error) {
+	var cc callConfig
+	for _, o := range opts {
+		if o == nil {
+			return cc, fmt.Errorf("vat: %s: nil CallOption", r.op)
+		}
+		if err := o(&cc); err != nil {
+			return cc, err
+		}
+	}
+	if cc.scenario != "" && c.cfg.env == Production {
+		return cc, fmt.Errorf("vat: %s: WithTestScenario: Gov-Test-Scenario exists only in HMRC's sandbox, and this client is for production", r.op)
+	}
+	return cc, nil
+}
+
+// url joins the base URL and the escaped path segments. It returns the
+// absolute URL and its path (for errors and logs).
+func (c *Client) url(r *request) (target, path string, err error) {
+	var b strings.Builder
+	b.WriteString(c.cfg.base)
+	for i, seg := range r.path {
+		if seg == "" || seg == "." || seg == ".." {
+			return "", "", fmt.Errorf("vat: %s: empty or relative path segment", r.op)
+		}
+		if i > 0 {
+			b.WriteByte('/')
+		}
+		b.WriteString(url.PathEscape(seg))
+	}
+	target = b.String()
+	path = c.cfg.basePath + target[len(c.cfg.base):]
+	if r.query != nil {
+		v, err := query.Values(r.query)
+		if err != nil {
+			return "", "", fmt.Errorf("vat: %s: encoding query: %w", r.op, err)
+		}
+		if len(v) > 0 {
+			target += "?" + v.Encode()
+		}
+	}
+	return target, path, nil
+}
+
+// send runs the attempts of one call. A 401 INVALID_CREDENTIALS from a
+// refreshable token source is answered by one refresh and one replay: HMRC
+// did not process a request it refused to authenticate.
+func (c *Client) send(ctx context.Context, r *request, target, path string, payload []byte, cc *callConfig) (*response, error) {
+	replayed := false
+	for attempt := 1; ; attempt++ {
+		resp, tok, err := c.attempt(ctx, r, target, path, payload, cc, attempt)
+		if err != nil {
+			return resp, err
+		}
+		resp.attempts = attempt
+		if resp.status == http.StatusUnauthorized && !replayed && tok != nil {
+			if rts, ok := c.source(r.auth).(RefreshingTokenSource); ok && isCodeInBody(resp, "INVALID_CREDENTIALS") {
+				replayed = true
+				if _, err := rts.RefreshToken(ctx, tok); err != nil {
+					return resp, fmt.Errorf("vat: %s %s: access token refused by HMRC and could not be refreshed: %w", r.method, path, err)
+				}
+				continue
+			}
+		}
+		return resp, nil
+	}
+}
+
+// isCodeInBody reports whether an error response carries code.
+func isCodeInBody(resp *response, code string) bool {
+	var eb errorBody
+	return json.Unmarshal(resp.body, &eb) == nil && eb.Code == code
+}
+
+// attempt sends the request once and reads the whole response body through
+// the size cap, so that the connection can be reused.
+func (c *Client) attempt(ctx context.Context, r *request, target, path string, payload []byte, cc *callConfig, n int) (*response, *oauth2.Token, error) {
+	var body io.Reader
+	if payload != nil {
+		body = bytes.NewReader(payload)
+	}
+	req, err := http.NewRequestWithContext(ctx, r.method, target, body)
+	if err != nil {
+		return nil, nil, fmt.Errorf("vat: %s: %w", r.op, err)
+	}
+	h := req.Header
+	accept := r.accept
+	if accept == "" {
+		accept = acceptV1
+	}
+	h.Set("Accept", accept)
+	h.Set("User-Agent", c.cfg.userAgent)
+	if payload != nil {
+		h.Set("Content-Type", "application/json")
+	}
+	if cc.scenario != "" {
+		h.Set("Gov-Test-Scenario", cc.scenario)
+	}
+	tok, err := c.token(ctx, r)
+	if err != nil {
+		return nil, nil, err
+	}
+	tok.SetAuthHeader(req)
+
+	start := c.cfg.now()
+	res, err := c.cfg.hc.Do(req)
+	if err != nil {
+		var ue *url.Error
+		if errors.As(err, &ue) {
+			err = ue.Err
+		}
+		c.log(ctx, r, path, 0, "", n, start, err)
+		return nil, tok, fmt.Errorf("vat: %s %s: %w", r.method, path, err)
+	}
+	defer res.Body.Close()
+	data, readErr := readBody(res.Body)
+	resp := &response{status: res.StatusCode, header: res.Header, body: data, attempts: n}
+	c.log(ctx, r, path, res.StatusCode, res.Header.Get("X-CorrelationId"), n, start, readErr)
+	if readErr != nil && res.StatusCode < 400 {
+		return resp, tok, &DecodeError{StatusCode: res.StatusCode, CorrelationID: res.Header.Get("X-CorrelationId"), Method: r.method, Path: path, Err: readErr}
+	}
+	return resp, tok, nil
+}
+
+// readBody reads r to EOF through the size cap.
+func readBody(r io.Reader) ([]byte, error) {
+	data, err := io.ReadAll(io.LimitReader(r, maxResponseBody+1))
+	if err != nil {
+		return data, err
+	}
+	if len(data) > maxResponseBody {
+		return data[:maxResponseBody], ErrResponseTooLarge
+	}
+	return data, nil
+}
+
+// source returns the token source for an auth kind.
+func (c *Client) source(k authKind) oauth2.TokenSource {
+	if k == authApp {
+		return c.cfg.appTokens
+	}
+	return c.cfg.tokens
+}
+
+// token gets an access token for r, passing ctx to sources that take one.
+func (c *Client) token(ctx context.Context, r *request) (*oauth2.Token, error) {
+	src := c.source(r.auth)
+	if src == nil {
+		if r.auth == authApp {
+			return nil, fmt.Errorf("vat: %s: no application token source: use WithApplicationTokenSource", r.op)
+		}
+		return nil, fmt.Errorf("vat: %s: no token source: use WithTokenSource", r.op)
+	}
+	var tok *oauth2.Token
+	var err error
+	if cts, ok := src.(ContextTokenSource); ok {
+		tok, err = cts.TokenContext(ctx)
+	} else {
+		tok, err = src.Token()
+	}
+	if err != nil {
+		return nil, fmt.Errorf("vat: %s: getting an access token: %w", r.op, err)
+	}
+	if tok == nil || tok.AccessToken == "" {
+		return nil, fmt.Errorf("vat: %s: the token source returned no access token", r.op)
+	}
+	if !validHeaderValue(tok.AccessToken) {
+		return nil, fmt.Errorf("vat: %s: the access token contains characters not allowed in a header", r.op)
+	}
+	return tok, nil
+}
+
+// log writes one Debug record per exchange; never headers or bodies.
+func (c *Client) log(ctx context.Context, r *request, path string, status int, corr string, attempt int, start time.Time, err error) {
+	l := c.cfg.logger
+	if l == nil || !l.Enabled(ctx, slog.LevelDebug) {
+		return
+	}
+	attrs := []slog.Attr{
+		slog.String("op", r.op),
+		slog.String("method", r.method),
+		slog.String("path", path),
+		slog.Int("attempt", attempt),
+		slog.Duration("elapsed", c.cfg.now().Sub(start)),
+	}
+	if status != 0 {
+		attrs = append(attrs, slog.Int("status", status))
+	}
+	if corr != "" {
+		attrs = append(attrs, slog.String("correlation_id", corr))
+	}
+	if err != nil {
+		attrs = append(attrs, slog.String("error", err.Error()))
+	}
+	l.LogAttrs(ctx, slog.LevelDebug, "vat: HMRC exchange", attrs...)
+}
+
+// validHeaderValue reports whether s is printable ASCII (with spaces), so it
+// cannot split or smuggle headers.
+func validHeaderValue(s string) bool {
+	for i := 0; i < len(s); i++ {
+		if s[i] < ' ' || s[i] > '~' {
+			return false
+		}
+	}
+	return true
+}
