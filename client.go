@@ -237,25 +237,36 @@ func (c *Client) Environment() Environment { return c.cfg.env }
 // BaseURL returns the URL requests are sent under, ending in "/".
 func (c *Client) BaseURL() string { return c.cfg.base }
 
+// today is the latest date it can be in the UK now (UTC or UTC+1), so that
+// date checks never refuse a range HMRC's service would accept.
+func (c *Client) today() Date { return DateOf(c.cfg.now().UTC().Add(time.Hour)) }
+
 // CallOption configures one call.
 type CallOption func(*callConfig) error
 
 type callConfig struct {
-	scenario string
-	meta     *ResponseMeta
+	scenario    string
+	scenarioFor string // the endpoint a typed scenario belongs to
+	meta        *ResponseMeta
 }
 
 // WithTestScenario sends the Gov-Test-Scenario header, which makes HMRC's
-// sandbox answer with a documented scenario (see the Scenario… constants).
-// Any string is accepted so that scenarios HMRC adds later can be used. It is
-// an error on a Client for Production, where HMRC ignores the header.
+// sandbox answer with a documented scenario. Pass one of the typed
+// constants of the endpoint called (ObligationsQuarterlyOneMet,
+// SubmitReturnDuplicateSubmission, …): a constant of another endpoint is
+// refused before sending. Any plain string is accepted too, so that
+// scenarios HMRC adds later can be used. It is an error on a Client for
+// Production, where the header means nothing.
 func WithTestScenario[S ~string](scenario S) CallOption {
 	return func(cc *callConfig) error {
 		s := string(scenario)
 		if s == "" || len(s) > 100 || !validHeaderValue(s) {
 			return fmt.Errorf("vat: WithTestScenario: %q is not a scenario name", truncate(s, 40))
 		}
-		cc.scenario = s
+		cc.scenario, cc.scenarioFor = s, ""
+		if t, ok := any(scenario).(interface{ scenarioFor() string }); ok {
+			cc.scenarioFor = t.scenarioFor()
+		}
 		return nil
 	}
 }
@@ -374,6 +385,9 @@ func (c *Client) callConfig(r *request, opts []CallOption) (callConfig, error) {
 	}
 	if cc.scenario != "" && c.cfg.env == Production {
 		return cc, fmt.Errorf("vat: %s: WithTestScenario: Gov-Test-Scenario exists only in HMRC's sandbox, and this client is for production", r.op)
+	}
+	if cc.scenarioFor != "" && cc.scenarioFor != r.op {
+		return cc, fmt.Errorf("vat: %s: WithTestScenario: %s is a scenario of %s, not of %s", r.op, cc.scenario, cc.scenarioFor, r.op)
 	}
 	return cc, nil
 }

@@ -26,6 +26,31 @@ type Money int64
 // as is a value outside ±9,999,999,999,999.
 type Pounds int64
 
+// Percent is an exact percentage with up to two decimal places, held in
+// hundredths of a percentage point: Percent(250) is 2.50%. HMRC uses it for
+// penalty and interest rates. It reads and writes JSON numbers like Money.
+type Percent int64
+
+// String formats p with two decimal places, for example "2.50".
+func (p Percent) String() string { return Money(p).String() }
+
+// MarshalJSON writes p as a JSON number with two decimal places.
+func (p Percent) MarshalJSON() ([]byte, error) { return Money(p).MarshalJSON() }
+
+// UnmarshalJSON reads a JSON number exactly; more than two decimal places
+// is an error naming the field. JSON null leaves p unchanged.
+func (p *Percent) UnmarshalJSON(b []byte) error {
+	if string(b) == "null" {
+		return nil
+	}
+	v, err := parseScaled(string(b), 2, MaxMoney.int64())
+	if err != nil {
+		return jsonNumberError(b, err, reflect.TypeFor[Percent]())
+	}
+	*p = Percent(v)
+	return nil
+}
+
 // Limits of HMRC's monetary fields (notes: VAT (MTD) API §9.2 and §10).
 const (
 	// MaxMoney is the largest value of boxes 1 to 4 of a VAT return and of

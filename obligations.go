@@ -103,11 +103,14 @@ func (c *Client) Obligations(ctx context.Context, vrn VRN, q ObligationsQuery, o
 	if err := validate("Obligations", vrn.check, q.check); err != nil {
 		return nil, err
 	}
-	var out struct {
-		Obligations []Obligation `json:"obligations"`
-	}
+	var out obligationsResponse
 	_, err := c.get(ctx, &request{op: "Obligations", path: vatPath(vrn, "obligations"), query: q}, &out, opts)
 	return out.Obligations, err
+}
+
+// obligationsResponse is the 200 body of the obligations endpoint.
+type obligationsResponse struct {
+	Obligations []Obligation `json:"obligations"`
 }
 
 // vatPath returns the path segments of a VAT (MTD) endpoint for vrn.

@@ -68,6 +68,13 @@ func (k PeriodKey) Valid() bool {
 	return true
 }
 
+// check reports a period key HMRC would refuse in a path.
+func (k PeriodKey) check(p *problems) {
+	if !k.Valid() {
+		p.add("periodKey", "PERIOD_KEY_INVALID", "period key must be 4 characters of A-Z, 0-9 or #, got %q", truncate(string(k), 20))
+	}
+}
+
 // String returns k unchanged.
 func (k PeriodKey) String() string { return string(k) }
 
@@ -250,8 +257,8 @@ func (d Date) valid() bool {
 // DateRange is an inclusive range of dates, From to To, as HMRC's query
 // parameters "from" and "to" express it.
 type DateRange struct {
-	From Date `url:"from"`
-	To   Date `url:"to"`
+	From Date `json:"from" url:"from"`
+	To   Date `json:"to" url:"to"`
 }
 
 // String formats r as "FROM..TO".
