@@ -52,6 +52,9 @@ type config struct {
 	userAgent string
 	logger    *slog.Logger
 	now       func() time.Time
+	retry     RetryPolicy
+	limiter   Limiter
+	sleep     func(context.Context, time.Duration) error
 }
 
 // Option configures a Client. Options check their arguments: NewClient
@@ -67,6 +70,9 @@ func NewClient(opts ...Option) (*Client, error) {
 		hc:        &http.Client{Timeout: 60 * time.Second},
 		userAgent: "go-mtd-vat/" + Version,
 		now:       time.Now,
+		retry:     DefaultRetryPolicy(),
+		limiter:   NewApplicationLimiter(),
+		sleep:     sleep,
 	}
 	baseSet := false
 	for _, o := range opts {
@@ -248,6 +254,7 @@ type callConfig struct {
 	scenario    string
 	scenarioFor string // the endpoint a typed scenario belongs to
 	meta        *ResponseMeta
+	resubmit    bool
 }
 
 // WithTestScenario sends the Gov-Test-Scenario header, which makes HMRC's
@@ -426,22 +433,42 @@ func (c *Client) url(r *request) (target, path string, err error) {
 func (c *Client) send(ctx context.Context, r *request, target, path string, payload []byte, cc *callConfig) (*response, error) {
 	replayed := false
 	for attempt := 1; ; attempt++ {
-		resp, tok, err := c.attempt(ctx, r, target, path, payload, cc, attempt)
-		if err != nil {
+		o := c.attempt(ctx, r, target, path, payload, cc, attempt)
+		resp, err := o.resp, o.err
+		if resp != nil {
+			resp.attempts = attempt
+		}
+		if o.local {
 			return resp, err
 		}
-		resp.attempts = attempt
-		if resp.status == http.StatusUnauthorized && !replayed && tok != nil {
+		if err == nil && resp.status == http.StatusUnauthorized && !replayed {
 			if rts, ok := c.source(r.auth).(RefreshingTokenSource); ok && isCodeInBody(resp, "INVALID_CREDENTIALS") {
 				replayed = true
-				if _, err := rts.RefreshToken(ctx, tok); err != nil {
+				if _, err := rts.RefreshToken(ctx, o.tok); err != nil {
 					return resp, fmt.Errorf("vat: %s %s: access token refused by HMRC and could not be refreshed: %w", r.method, path, err)
 				}
 				continue
 			}
 		}
-		return resp, nil
+		if attempt < c.cfg.retry.MaxAttempts && ctx.Err() == nil && shouldRetry(r, resp, err) {
+			var retryAfter time.Duration
+			if resp != nil {
+				retryAfter = parseRetryAfter(resp.header.Get("Retry-After"), c.cfg.now())
+			}
+			if c.wait(ctx, c.cfg.retry.backoff(attempt, retryAfter)) {
+				continue
+			}
+		}
+		return resp, err
 	}
+}
+
+// outcome is the result of one attempt.
+type outcome struct {
+	resp  *response     // nil when no response arrived
+	tok   *oauth2.Token // the token sent
+	err   error
+	local bool // err happened before sending: not worth a retry
 }
 
 // isCodeInBody reports whether an error response carries code.
@@ -450,16 +477,17 @@ func isCodeInBody(resp *response, code string) bool {
 	return json.Unmarshal(resp.body, &eb) == nil && eb.Code == code
 }
 
-// attempt sends the request once and reads the whole response body through
-// the size cap, so that the connection can be reused.
-func (c *Client) attempt(ctx context.Context, r *request, target, path string, payload []byte, cc *callConfig, n int) (*response, *oauth2.Token, error) {
+// attempt sends the request once, after the limiter allows it, and reads
+// the whole response body through the size cap, so that the connection can
+// be reused.
+func (c *Client) attempt(ctx context.Context, r *request, target, path string, payload []byte, cc *callConfig, n int) outcome {
 	var body io.Reader
 	if payload != nil {
 		body = bytes.NewReader(payload)
 	}
 	req, err := http.NewRequestWithContext(ctx, r.method, target, body)
 	if err != nil {
-		return nil, nil, fmt.Errorf("vat: %s: %w", r.op, err)
+		return outcome{err: fmt.Errorf("vat: %s: %w", r.op, err), local: true}
 	}
 	h := req.Header
 	accept := r.accept
@@ -476,9 +504,12 @@ func (c *Client) attempt(ctx context.Context, r *request, target, path string, p
 	}
 	tok, err := c.token(ctx, r)
 	if err != nil {
-		return nil, nil, err
+		return outcome{err: err, local: true}
 	}
 	tok.SetAuthHeader(req)
+	if err := c.cfg.limiter.Wait(ctx); err != nil {
+		return outcome{err: fmt.Errorf("vat: %s %s: waiting for the rate limiter: %w", r.method, path, err), local: true}
+	}
 
 	start := c.cfg.now()
 	res, err := c.cfg.hc.Do(req)
@@ -488,17 +519,29 @@ func (c *Client) attempt(ctx context.Context, r *request, target, path string, p
 			err = ue.Err
 		}
 		c.log(ctx, r, path, 0, "", n, start, err)
-		return nil, tok, fmt.Errorf("vat: %s %s: %w", r.method, path, err)
+		return outcome{tok: tok, err: &transportError{method: r.method, path: path, err: err}}
 	}
 	defer res.Body.Close()
 	data, readErr := readBody(res.Body)
 	resp := &response{status: res.StatusCode, header: res.Header, body: data, attempts: n}
 	c.log(ctx, r, path, res.StatusCode, res.Header.Get("X-CorrelationId"), n, start, readErr)
 	if readErr != nil && res.StatusCode < 400 {
-		return resp, tok, &DecodeError{StatusCode: res.StatusCode, CorrelationID: res.Header.Get("X-CorrelationId"), Method: r.method, Path: path, Err: readErr}
+		return outcome{resp: resp, tok: tok, err: &DecodeError{StatusCode: res.StatusCode, CorrelationID: res.Header.Get("X-CorrelationId"), Method: r.method, Path: path, Err: readErr}}
 	}
-	return resp, tok, nil
+	return outcome{resp: resp, tok: tok}
 }
+
+// transportError is a failure to exchange a request and response with HMRC:
+// no response arrived.
+type transportError struct {
+	method, path string
+	err          error
+}
+
+func (e *transportError) Error() string {
+	return "vat: " + e.method + " " + e.path + ": " + e.err.Error()
+}
+func (e *transportError) Unwrap() error { return e.err }
 
 // readBody reads r to EOF through the size cap.
 func readBody(r io.Reader) ([]byte, error) {

@@ -40,9 +40,11 @@ func setup(t *testing.T, opts ...Option) (*Client, *http.ServeMux) {
 		WithBaseURL(srv.URL + "/base/"),
 		WithHTTPClient(srv.Client()),
 		WithTokenSource(oauth2.StaticTokenSource(&oauth2.Token{AccessToken: testToken})),
+		WithRateLimiter(NoRateLimit),
 	}
 	c, err := NewClient(append(base, opts...)...)
 	require.NoError(t, err)
+	c.cfg.sleep = func(ctx context.Context, _ time.Duration) error { return ctx.Err() } // retries without waiting
 	return c, mux
 }
 

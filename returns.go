@@ -5,7 +5,6 @@ import (
 	"encoding/json"
 	"errors"
 	"fmt"
-	"net/http"
 	"time"
 )
 
@@ -158,6 +157,13 @@ type Receipt struct {
 	ReceiptTimestamp time.Time
 	// CorrelationID is the X-CorrelationId header.
 	CorrelationID string
+	// Recovered is true when HMRC's acknowledgement was lost (or the return
+	// had been filed before) and the return was found filed by reading it
+	// back: the fields of HMRC's 201 answer are then unknown, and Filed holds
+	// the return as HMRC has it.
+	Recovered bool
+	// Filed is the return HMRC holds, when Recovered.
+	Filed *Return
 }
 
 // ErrReceiptIncomplete is returned, wrapped and together with a non-nil
@@ -185,18 +191,22 @@ type submitResponse struct {
 //
 // When HMRC accepts the return, SubmitReturn always returns its *Receipt,
 // even if part of the answer cannot be read; the error is then
-// ErrReceiptIncomplete. Check the receipt before the error. A submission is
-// never sent twice: after a timeout or a 5xx, use [Client.ViewReturn] to
-// learn whether HMRC filed it.
+// ErrReceiptIncomplete. Check the receipt before the error.
+//
+// A return is never sent twice blindly. When the outcome is uncertain (the
+// connection was lost after sending, the request timed out, or HMRC
+// answered 5xx), SubmitReturn reads the period's return back: if HMRC holds
+// this return, it returns a receipt marked Recovered; otherwise an
+// *UncertainSubmissionError saying what is known (ErrSubmissionNotReceived
+// or ErrSubmissionOutcomeUnknown). WithResubmitIfNotReceived allows one
+// resend when reading back proved HMRC did not receive it. A
+// DUPLICATE_SUBMISSION whose filed return equals this one is reported as
+// accepted (Recovered).
 func (c *Client) SubmitReturn(ctx context.Context, vrn VRN, r Return, opts ...CallOption) (*Receipt, error) {
 	if err := validate("SubmitReturn", vrn.check, r.check); err != nil {
 		return nil, err
 	}
-	resp, err := c.do(ctx, &request{op: "SubmitReturn", method: http.MethodPost, path: vatPath(vrn, "returns"), body: r}, nil, opts)
-	if resp == nil || resp.status < 200 || resp.status > 299 {
-		return nil, err
-	}
-	return newReceipt(resp, err)
+	return c.submit(ctx, vrn, r, opts)
 }
 
 // newReceipt builds the receipt of an accepted return from whatever of the

@@ -1,0 +1,170 @@
+package vat
+
+import (
+	"context"
+	"errors"
+	"fmt"
+	"math/rand/v2"
+	"net"
+	"net/http"
+	"time"
+
+	"golang.org/x/time/rate"
+)
+
+// RetryPolicy says how the Client retries requests that failed in a way
+// that is safe and worth retrying: for reads (GET), HTTP 429, 500, 502, 503
+// and 504 and connection failures; for a return submission, only 429 and a
+// connection that could not be opened, because those prove HMRC never saw
+// it. Waits grow exponentially with jitter, honour Retry-After up to
+// MaxRetryAfter, and end early when the context is done.
+type RetryPolicy struct {
+	// MaxAttempts is the most times a request is sent, the first included.
+	// 1 turns retries off.
+	MaxAttempts int
+	// InitialBackoff is the wait before the first retry; each later wait
+	// doubles, up to MaxBackoff, and is jittered by up to half its length.
+	InitialBackoff time.Duration
+	// MaxBackoff caps the exponential wait.
+	MaxBackoff time.Duration
+	// MaxRetryAfter caps the wait a Retry-After header can ask for.
+	MaxRetryAfter time.Duration
+}
+
+// DefaultRetryPolicy is the policy of a new Client: 4 attempts, waiting
+// about 0.5 s, 1 s and 2 s, and at most 30 s for a Retry-After.
+func DefaultRetryPolicy() RetryPolicy {
+	return RetryPolicy{MaxAttempts: 4, InitialBackoff: 500 * time.Millisecond, MaxBackoff: 8 * time.Second, MaxRetryAfter: 30 * time.Second}
+}
+
+// WithRetry sets the retry policy. WithRetry(RetryPolicy{MaxAttempts: 1})
+// turns retries off.
+func WithRetry(p RetryPolicy) Option {
+	return func(c *config) error {
+		switch {
+		case p.MaxAttempts < 1:
+			return fmt.Errorf("vat: WithRetry: MaxAttempts must be at least 1, got %d", p.MaxAttempts)
+		case p.InitialBackoff < 0 || p.MaxBackoff < 0 || p.MaxRetryAfter < 0:
+			return errors.New("vat: WithRetry: durations must not be negative")
+		case p.MaxBackoff < p.InitialBackoff:
+			return errors.New("vat: WithRetry: MaxBackoff is shorter than InitialBackoff")
+		}
+		c.retry = p
+		return nil
+	}
+}
+
+// Limiter paces the requests of a Client: the Client waits on it before
+// every request it sends (retries included). *rate.Limiter implements it;
+// a limiter shared between processes can too.
+type Limiter interface {
+	// Wait blocks until a request may be sent, or returns an error when ctx
+	// is done first.
+	Wait(ctx context.Context) error
+}
+
+// HMRCRateLimit is HMRC's documented rate limit: 3 requests per second per
+// application.
+const HMRCRateLimit = 3
+
+// NewApplicationLimiter returns a limiter at HMRC's rate of 3 requests per
+// second, without bursts. Give the same limiter to every Client of one
+// application (WithRateLimiter) so that together they stay within HMRC's
+// limit. A new Client has a limiter of its own like it.
+func NewApplicationLimiter() *rate.Limiter { return rate.NewLimiter(HMRCRateLimit, 1) }
+
+// WithRateLimiter sets the limiter the Client waits on before each request.
+// Pass the same limiter to all the Clients of one application, or NoRateLimit
+// to turn limiting off (for tests against a local server).
+func WithRateLimiter(l Limiter) Option {
+	return func(c *config) error {
+		if l == nil {
+			return errors.New("vat: WithRateLimiter: nil limiter (use NoRateLimit to turn limiting off)")
+		}
+		c.limiter = l
+		return nil
+	}
+}
+
+// NoRateLimit is a Limiter that never waits.
+var NoRateLimit Limiter = noLimit{}
+
+type noLimit struct{}
+
+func (noLimit) Wait(ctx context.Context) error { return ctx.Err() }
+
+// retryableStatus reports the statuses worth retrying for a read.
+func retryableStatus(status int) bool {
+	switch status {
+	case http.StatusTooManyRequests, http.StatusInternalServerError, http.StatusBadGateway,
+		http.StatusServiceUnavailable, http.StatusGatewayTimeout:
+		return true
+	}
+	return false
+}
+
+// shouldRetry decides whether the outcome of one attempt is worth another.
+// Reads are retried on retryable statuses and on transport failures;
+// anything else only when HMRC certainly did not receive it: a 429 from
+// the gateway, or a connection that could not be opened.
+func shouldRetry(r *request, resp *response, err error) bool {
+	idempotent := r.method == http.MethodGet
+	switch {
+	case err != nil && resp == nil:
+		return idempotent || notSent(err)
+	case err != nil: // a 2xx body that could not be read whole
+		return idempotent && !errors.Is(err, ErrResponseTooLarge)
+	case resp.status == http.StatusTooManyRequests:
+		return true
+	}
+	return idempotent && retryableStatus(resp.status)
+}
+
+// notSent reports errors that prove the request never left: the
+// connection could not be opened.
+func notSent(err error) bool {
+	var op *net.OpError
+	return errors.As(err, &op) && op.Op == "dial"
+}
+
+// backoff returns the wait before retry number n (1 for the first retry):
+// the Retry-After the server asked for, capped, or an exponential wait with
+// jitter.
+func (p RetryPolicy) backoff(n int, retryAfter time.Duration) time.Duration {
+	if retryAfter > 0 {
+		return min(retryAfter, p.MaxRetryAfter)
+	}
+	d := p.InitialBackoff
+	for i := 1; i < n && d < p.MaxBackoff; i++ {
+		d *= 2
+	}
+	d = min(d, p.MaxBackoff)
+	if d <= 0 {
+		return 0
+	}
+	return d/2 + rand.N(d/2+1)
+}
+
+// sleep waits for d, or less if ctx is done first.
+func sleep(ctx context.Context, d time.Duration) error {
+	if d <= 0 {
+		return ctx.Err()
+	}
+	t := time.NewTimer(d)
+	defer t.Stop()
+	select {
+	case <-ctx.Done():
+		return ctx.Err()
+	case <-t.C:
+		return nil
+	}
+}
+
+// wait pauses before a retry. It returns false without waiting when the
+// context would end before the wait does.
+func (c *Client) wait(ctx context.Context, d time.Duration) bool {
+	if deadline, ok := ctx.Deadline(); ok && time.Until(deadline) < d {
+		return false
+	}
+	return c.cfg.sleep(ctx, d) == nil
+}
