@@ -403,6 +403,7 @@ func (c *Client) callConfig(r *request, opts []CallOption) (callConfig, error) {
 // absolute URL and its path (for errors and logs).
 func (c *Client) url(r *request) (target, path string, err error) {
 	var b strings.Builder
+	b.Grow(len(c.cfg.base) + 64)
 	b.WriteString(c.cfg.base)
 	for i, seg := range r.path {
 		if seg == "" || seg == "." || seg == ".." {

@@ -115,5 +115,6 @@ type obligationsResponse struct {
 
 // vatPath returns the path segments of a VAT (MTD) endpoint for vrn.
 func vatPath(vrn VRN, rest ...string) []string {
-	return append([]string{"organisations", "vat", string(vrn)}, rest...)
+	p := make([]string, 0, 3+len(rest))
+	return append(append(p, "organisations", "vat", string(vrn)), rest...)
 }

@@ -143,7 +143,12 @@ func (d Date) String() string {
 }
 
 func (d Date) append(b []byte) []byte {
-	return fmt.Appendf(b, "%04d-%02d-%02d", d.year, int(d.month), d.day)
+	if d.year < 0 || d.year > 9999 {
+		return fmt.Appendf(b, "%04d-%02d-%02d", d.year, int(d.month), d.day)
+	}
+	y, m := d.year, int(d.month)
+	return append(b, byte('0'+y/1000), byte('0'+y/100%10), byte('0'+y/10%10), byte('0'+y%10), '-',
+		byte('0'+m/10), byte('0'+m%10), '-', byte('0'+d.day/10), byte('0'+d.day%10))
 }
 
 // Time returns midnight at the start of d in loc.
