@@ -1,6 +1,7 @@
 package vat
 
 import (
+	"net/url"
 	"testing"
 
 	"github.com/stretchr/testify/assert"
@@ -20,4 +21,28 @@ func TestApplicationRestrictedMarker(t *testing.T) {
 	var user any = &UserTokenSource{}
 	_, ok = user.(applicationRestricted)
 	assert.False(t, ok, "user tokens must not carry the marker")
+}
+
+func TestExpiresIn(t *testing.T) {
+	t.Parallel()
+	base := &oauth2.Token{AccessToken: "a"}
+	tests := []struct {
+		name string
+		tok  *oauth2.Token
+		want int64
+	}{
+		{"field", &oauth2.Token{ExpiresIn: 14400}, 14400},
+		{"JSON response", base.WithExtra(map[string]any{"expires_in": float64(14400)}), 14400},
+		{"form response", base.WithExtra(url.Values{"expires_in": {"14400"}}), 14400},
+		{"string in JSON", base.WithExtra(map[string]any{"expires_in": "3600"}), 3600},
+		{"negative", base.WithExtra(map[string]any{"expires_in": float64(-5)}), 0},
+		{"absurd", base.WithExtra(map[string]any{"expires_in": float64(1 << 40)}), 0},
+		{"missing", base, 0},
+	}
+	for _, tt := range tests {
+		t.Run(tt.name, func(t *testing.T) {
+			t.Parallel()
+			assert.Equal(t, tt.want, expiresIn(tt.tok))
+		})
+	}
 }

@@ -314,6 +314,8 @@ func TestAuthRequestExchange(t *testing.T) {
 		ar := vat.NewAuthRequest()
 		_, err := ar.Exchange(ctx, cfg, url.Values{"state": {ar.State}})
 		assert.ErrorContains(t, err, "neither a code nor an error")
+		_, err = ar.Exchange(ctx, nil, url.Values{"state": {ar.State}})
+		assert.ErrorContains(t, err, "nil *oauth2.Config")
 	})
 }
 
@@ -825,10 +827,10 @@ func TestUserTokenSourceRefreshToken(t *testing.T) {
 	_, err = ts.RefreshToken(ctx, &oauth2.Token{})
 	assert.ErrorContains(t, err, "no rejected access token")
 	//lint:ignore SA1012 checking that a nil context is refused, not a panic
-	_, err = ts.RefreshToken(nil, first) //nolint:staticcheck
+	_, err = ts.RefreshToken(nil, first)
 	assert.ErrorContains(t, err, "nil context")
 	//lint:ignore SA1012 checking that a nil context is refused, not a panic
-	_, err = ts.TokenContext(nil) //nolint:staticcheck
+	_, err = ts.TokenContext(nil)
 	assert.ErrorContains(t, err, "nil context")
 }
 
@@ -864,6 +866,25 @@ func TestUserTokenSourceClockSkew(t *testing.T) {
 		assert.True(t, f.accepts(t, tok))
 		assert.Equal(t, 1, f.count().Refresh)
 	})
+}
+
+// TestUserTokenSourceTokenWithoutExpiry: a stored token with no expiry is
+// used until HMRC rejects it.
+func TestUserTokenSourceTokenWithoutExpiry(t *testing.T) {
+	t.Parallel()
+	f := newFakeOAuth(t, newAuthClock())
+	tok := f.grant()
+	tok.Expiry = time.Time{}
+	ts := newUserSource(t, f, vat.NewMemoryStore(tok))
+	f.clock.Advance(10 * time.Hour)
+	got, err := ts.TokenContext(context.Background())
+	require.NoError(t, err)
+	assert.Equal(t, tok.AccessToken, got.AccessToken)
+	assert.Zero(t, f.count().Refresh)
+	got, err = ts.RefreshToken(context.Background(), got)
+	require.NoError(t, err)
+	assert.True(t, f.accepts(t, got))
+	assert.False(t, got.Expiry.IsZero(), "the new token's expiry is known")
 }
 
 // TestUserTokenSourceShortLivedToken: a token lasting less than twice the
@@ -1053,6 +1074,9 @@ func TestApplicationTokenSource(t *testing.T) {
 
 	_, err = ts.RefreshToken(ctx, nil)
 	assert.Error(t, err)
+	//lint:ignore SA1012 checking that a nil context is refused, not a panic
+	_, err = ts.RefreshToken(nil, again)
+	assert.ErrorContains(t, err, "nil context")
 	cctx, cancel := context.WithCancel(ctx)
 	cancel()
 	_, err = ts.RefreshToken(cctx, again)
@@ -1090,7 +1114,7 @@ func TestApplicationTokenSourceErrors(t *testing.T) {
 	_, err = vat.NewApplicationTokenSource(f.config(t, ""), nil, vat.WithRefreshMargin(-1))
 	assert.ErrorContains(t, err, "WithRefreshMargin")
 	//lint:ignore SA1012 checking that a nil context is refused, not a panic
-	_, err = ts.TokenContext(nil) //nolint:staticcheck
+	_, err = ts.TokenContext(nil)
 	assert.ErrorContains(t, err, "nil context")
 
 	// A transport failure is wrapped, with the cause kept for errors.Is.

@@ -351,7 +351,7 @@ func TestFileStoreSharedByTwoSources(t *testing.T) {
 					tok, err := ts.TokenContext(context.Background())
 					if err == nil && !f.accepts(t, tok) {
 						// The other "process" rotated it: as the Client would.
-						tok, err = ts.RefreshToken(context.Background(), tok)
+						_, err = ts.RefreshToken(context.Background(), tok)
 					}
 					if err != nil {
 						errs <- err
