@@ -87,6 +87,7 @@ func TestNewOAuthConfigRefusesBadInput(t *testing.T) {
 			app := good
 			tt.edit(&app)
 			cfg, err := vat.NewOAuthConfig(tt.env, app)
+			noSecret(t, err)
 			require.Error(t, err)
 			assert.Nil(t, cfg)
 			assert.Contains(t, err.Error(), tt.want)
@@ -141,6 +142,7 @@ func TestValidateRedirectURL(t *testing.T) {
 		t.Run(tt.url, func(t *testing.T) {
 			t.Parallel()
 			err := vat.ValidateRedirectURL(tt.url)
+			noSecret(t, err)
 			if tt.ok {
 				assert.NoError(t, err)
 				return
@@ -250,6 +252,7 @@ func TestAuthRequestExchange(t *testing.T) {
 		_, err := ar.Exchange(ctx, cfg, cb)
 		require.NoError(t, err)
 		_, err = ar.Exchange(ctx, cfg, cb)
+		noSecret(t, err)
 		var te *vat.TokenError
 		require.ErrorAs(t, err, &te)
 		assert.Equal(t, vat.TokenError{Grant: "authorization_code", StatusCode: 400, Code: "invalid_request", Description: "code is invalid"}, *te)
@@ -261,6 +264,7 @@ func TestAuthRequestExchange(t *testing.T) {
 		cb := signInAt(t, f, cfg, ar)
 		clock.Advance(11 * time.Minute)
 		_, err := ar.Exchange(ctx, cfg, cb)
+		noSecret(t, err)
 		var te *vat.TokenError
 		require.ErrorAs(t, err, &te)
 		assert.Equal(t, "invalid_request", te.Code)
@@ -272,6 +276,7 @@ func TestAuthRequestExchange(t *testing.T) {
 		cb := signInAt(t, f, cfg, ar)
 		ar.Verifier = oauth2.GenerateVerifier()
 		_, err := ar.Exchange(ctx, cfg, cb)
+		noSecret(t, err)
 		var te *vat.TokenError
 		require.ErrorAs(t, err, &te)
 		assert.Equal(t, "invalid_grant", te.Code)
@@ -284,6 +289,7 @@ func TestAuthRequestExchange(t *testing.T) {
 		before := f.count().Code
 		cb.Set("state", "forged")
 		_, err := ar.Exchange(ctx, cfg, cb)
+		noSecret(t, err)
 		assert.ErrorIs(t, err, vat.ErrStateMismatch)
 		assert.Equal(t, before, f.count().Code)
 	})
@@ -313,8 +319,10 @@ func TestAuthRequestExchange(t *testing.T) {
 	t.Run("no code", func(t *testing.T) {
 		ar := vat.NewAuthRequest()
 		_, err := ar.Exchange(ctx, cfg, url.Values{"state": {ar.State}})
+		noSecret(t, err)
 		assert.ErrorContains(t, err, "neither a code nor an error")
 		_, err = ar.Exchange(ctx, nil, url.Values{"state": {ar.State}})
+		noSecret(t, err)
 		assert.ErrorContains(t, err, "nil *oauth2.Config")
 	})
 }
@@ -344,8 +352,8 @@ func TestNewUserTokenSourceRefusesBadInput(t *testing.T) {
 	cfg, err := vat.NewOAuthConfig(vat.Sandbox, vat.OAuthApp{ClientID: "id", ClientSecret: fakeSecret})
 	require.NoError(t, err)
 	store := vat.NewMemoryStore(nil)
-	noSecret := *cfg
-	noSecret.ClientSecret = ""
+	withoutSecret := *cfg
+	withoutSecret.ClientSecret = ""
 	noTokenURL := *cfg
 	noTokenURL.Endpoint.TokenURL = ""
 	tests := []struct {
@@ -357,7 +365,7 @@ func TestNewUserTokenSourceRefusesBadInput(t *testing.T) {
 	}{
 		{"nil config", nil, store, nil, "nil *oauth2.Config"},
 		{"nil store", cfg, nil, nil, "nil TokenStore"},
-		{"no secret", &noSecret, store, nil, "ClientSecret is empty"},
+		{"no secret", &withoutSecret, store, nil, "ClientSecret is empty"},
 		{"no token URL", &noTokenURL, store, nil, "TokenURL is empty"},
 		{"negative margin", cfg, store, []vat.TokenOption{vat.WithRefreshMargin(-time.Second)}, "WithRefreshMargin"},
 		{"huge margin", cfg, store, []vat.TokenOption{vat.WithRefreshMargin(2 * time.Hour)}, "WithRefreshMargin"},
@@ -370,6 +378,7 @@ func TestNewUserTokenSourceRefusesBadInput(t *testing.T) {
 		t.Run(tt.name, func(t *testing.T) {
 			t.Parallel()
 			ts, err := vat.NewUserTokenSource(tt.cfg, tt.store, tt.opts...)
+			noSecret(t, err)
 			assert.Nil(t, ts)
 			require.Error(t, err)
 			assert.Contains(t, err.Error(), tt.want)
@@ -408,6 +417,7 @@ func TestUserTokenSourceNoToken(t *testing.T) {
 	f := newFakeOAuth(t, newAuthClock())
 	ts := newUserSource(t, f, vat.NewMemoryStore(nil))
 	_, err := ts.TokenContext(context.Background())
+	noSecret(t, err)
 	assert.ErrorIs(t, err, vat.ErrNoToken)
 	assert.ErrorIs(t, err, vat.ErrReauthorizationRequired)
 	assert.Contains(t, err.Error(), "must sign in")
@@ -416,6 +426,7 @@ func TestUserTokenSourceNoToken(t *testing.T) {
 	expired := &oauth2.Token{AccessToken: "at-old-" + leakMarker, Expiry: f.clock.Now().Add(-time.Hour)}
 	ts = newUserSource(t, f, vat.NewMemoryStore(expired))
 	_, err = ts.TokenContext(context.Background())
+	noSecret(t, err)
 	assert.ErrorIs(t, err, vat.ErrReauthorizationRequired)
 	f.noLeakErr(t, err)
 	assert.Zero(t, f.count().Refresh)
@@ -492,6 +503,7 @@ func TestUserTokenSourceNoTokenLost(t *testing.T) {
 	// Past 18 months HMRC refuses the refresh: the user must sign in again.
 	f.clock.Advance(30 * 24 * time.Hour)
 	_, err := ts.TokenContext(context.Background())
+	noSecret(t, err)
 	assert.ErrorIs(t, err, vat.ErrReauthorizationRequired)
 	f.noLeakErr(t, err)
 }
@@ -519,6 +531,7 @@ func TestUserTokenSourceConcurrentRefreshOnce(t *testing.T) {
 			defer wg.Done()
 			<-start
 			tokens[i], errs[i] = ts.TokenContext(context.Background())
+			noSecret(t, errs[i])
 		}()
 	}
 	close(start)
@@ -549,6 +562,7 @@ func TestUserTokenSourceWaitRespectsContext(t *testing.T) {
 	first := make(chan tokenOrErr, 1)
 	go func() {
 		tok, err := ts.TokenContext(context.Background())
+		noSecret(t, err)
 		first <- tokenOrErr{tok, err}
 	}()
 	<-f.refreshEntered // the first caller is refreshing
@@ -556,6 +570,7 @@ func TestUserTokenSourceWaitRespectsContext(t *testing.T) {
 	ctx, cancel := context.WithTimeout(context.Background(), 30*time.Millisecond)
 	defer cancel()
 	_, err := ts.TokenContext(ctx)
+	noSecret(t, err)
 	assert.ErrorIs(t, err, context.DeadlineExceeded, "a waiter gives up with its own context")
 	assert.Contains(t, err.Error(), "waiting for another goroutine's token refresh")
 
@@ -587,6 +602,7 @@ func TestUserTokenSourceCallerGivesUpMidRefresh(t *testing.T) {
 	done := make(chan error, 1)
 	go func() {
 		_, err := ts.TokenContext(ctx)
+		noSecret(t, err)
 		done <- err
 	}()
 	<-f.refreshEntered
@@ -632,6 +648,7 @@ func TestUserTokenSourceUsesCallerContext(t *testing.T) {
 	cctx, cancel := context.WithCancel(ctx)
 	cancel()
 	_, err = ts.TokenContext(cctx)
+	noSecret(t, err)
 	assert.ErrorIs(t, err, context.Canceled)
 	assert.Equal(t, 1, f.count().Refresh)
 }
@@ -657,6 +674,7 @@ func TestUserTokenSourceSaveFailure(t *testing.T) {
 	store.FailSaves(diskFull)
 	for range 2 {
 		tok, err := ts.TokenContext(context.Background())
+		noSecret(t, err)
 		assert.Nil(t, tok)
 		assert.ErrorIs(t, err, vat.ErrTokenNotSaved)
 		assert.ErrorIs(t, err, diskFull)
@@ -702,11 +720,13 @@ func TestUserTokenSourceCrashBeforeSave(t *testing.T) {
 	f.clock.Advance(5 * time.Hour)
 	store.FailSaves(errors.New("power cut"))
 	_, err := crashed.TokenContext(context.Background())
+	noSecret(t, err)
 	require.ErrorIs(t, err, vat.ErrTokenNotSaved)
 	store.FailSaves(nil)
 
 	restarted := newUserSource(t, f, store)
 	_, err = restarted.TokenContext(context.Background())
+	noSecret(t, err)
 	assert.ErrorIs(t, err, vat.ErrReauthorizationRequired)
 	f.noLeakErr(t, err)
 	assert.Equal(t, 1, f.count().ReusedRefresh, "the fake saw the spent refresh token again")
@@ -721,6 +741,7 @@ func TestUserTokenSourceGrantExpiry(t *testing.T) {
 	f.clock.Advance(5 * time.Hour)
 
 	_, err := ts.TokenContext(context.Background())
+	noSecret(t, err)
 	require.ErrorIs(t, err, vat.ErrReauthorizationRequired)
 	var te *vat.TokenError
 	require.ErrorAs(t, err, &te)
@@ -730,6 +751,7 @@ func TestUserTokenSourceGrantExpiry(t *testing.T) {
 	refreshes := f.count().Refresh
 
 	_, err = ts.TokenContext(context.Background())
+	noSecret(t, err)
 	assert.ErrorIs(t, err, vat.ErrReauthorizationRequired)
 	assert.Equal(t, refreshes, f.count().Refresh, "a refused refresh token is not sent again")
 
@@ -770,6 +792,7 @@ func TestUserTokenSourceTokenEndpointErrors(t *testing.T) {
 			ts := newUserSource(t, f, vat.NewMemoryStore(tok))
 			f.clock.Advance(5 * time.Hour)
 			_, err := ts.TokenContext(context.Background())
+			noSecret(t, err)
 			var te *vat.TokenError
 			require.ErrorAs(t, err, &te)
 			assert.Equal(t, tt.want, *te)
@@ -823,14 +846,18 @@ func TestUserTokenSourceRefreshToken(t *testing.T) {
 	}
 
 	_, err = ts.RefreshToken(ctx, nil)
+	noSecret(t, err)
 	assert.ErrorContains(t, err, "no rejected access token")
 	_, err = ts.RefreshToken(ctx, &oauth2.Token{})
+	noSecret(t, err)
 	assert.ErrorContains(t, err, "no rejected access token")
 	//lint:ignore SA1012 checking that a nil context is refused, not a panic
 	_, err = ts.RefreshToken(nil, first)
+	noSecret(t, err)
 	assert.ErrorContains(t, err, "nil context")
 	//lint:ignore SA1012 checking that a nil context is refused, not a panic
 	_, err = ts.TokenContext(nil)
+	noSecret(t, err)
 	assert.ErrorContains(t, err, "nil context")
 }
 
@@ -1073,13 +1100,16 @@ func TestApplicationTokenSource(t *testing.T) {
 	assert.False(t, f.accepts(t, again), "an application token does not open user-restricted endpoints")
 
 	_, err = ts.RefreshToken(ctx, nil)
+	noSecret(t, err)
 	assert.Error(t, err)
 	//lint:ignore SA1012 checking that a nil context is refused, not a panic
 	_, err = ts.RefreshToken(nil, again)
+	noSecret(t, err)
 	assert.ErrorContains(t, err, "nil context")
 	cctx, cancel := context.WithCancel(ctx)
 	cancel()
 	_, err = ts.RefreshToken(cctx, again)
+	noSecret(t, err)
 	assert.ErrorIs(t, err, context.Canceled)
 }
 
@@ -1102,19 +1132,24 @@ func TestApplicationTokenSourceErrors(t *testing.T) {
 	ts, err := vat.NewApplicationTokenSource(cfg, nil, vat.WithTokenHTTPClient(f.srv.Client()))
 	require.NoError(t, err)
 	_, err = ts.TokenContext(context.Background())
+	noSecret(t, err)
 	var te *vat.TokenError
 	require.ErrorAs(t, err, &te)
 	assert.Equal(t, vat.TokenError{Grant: "client_credentials", StatusCode: 401, Code: "invalid_client", Description: "invalid client id or secret"}, *te)
 	assert.NotContains(t, err.Error(), leakMarker)
 
 	_, err = vat.NewApplicationTokenSource(nil, nil)
+	noSecret(t, err)
 	assert.ErrorContains(t, err, "nil *oauth2.Config")
 	_, err = vat.NewApplicationTokenSource(f.config(t, ""), []string{"a+b"})
+	noSecret(t, err)
 	assert.ErrorContains(t, err, `"+"`)
 	_, err = vat.NewApplicationTokenSource(f.config(t, ""), nil, vat.WithRefreshMargin(-1))
+	noSecret(t, err)
 	assert.ErrorContains(t, err, "WithRefreshMargin")
 	//lint:ignore SA1012 checking that a nil context is refused, not a panic
 	_, err = ts.TokenContext(nil)
+	noSecret(t, err)
 	assert.ErrorContains(t, err, "nil context")
 
 	// A transport failure is wrapped, with the cause kept for errors.Is.
@@ -1123,6 +1158,7 @@ func TestApplicationTokenSourceErrors(t *testing.T) {
 	}))
 	require.NoError(t, err)
 	_, err = ts.TokenContext(context.Background())
+	noSecret(t, err)
 	assert.ErrorIs(t, err, errTransport)
 	assert.True(t, strings.HasPrefix(err.Error(), "vat: requesting an application token: "))
 }

@@ -455,3 +455,12 @@ func browse(t *testing.T, u string) (int, string) {
 	require.NoError(t, err)
 	return resp.StatusCode, string(body)
 }
+
+// noSecret fails the test if err's message carries any value the tests
+// treat as secret (all of them contain leakMarker); a nil err passes.
+func noSecret(t *testing.T, err error) {
+	t.Helper()
+	if err != nil {
+		assert.NotContains(t, err.Error(), leakMarker, "secret value in an error")
+	}
+}

@@ -211,6 +211,7 @@ func TestSignInStateMismatch(t *testing.T) {
 	ctx, cancel := context.WithTimeout(context.Background(), 30*time.Second)
 	defer cancel()
 	tok, err := vat.SignIn(ctx, f.config(t, ""), vat.WithSignInHTTPClient(f.srv.Client()), vat.WithSignInOutput(&bytes.Buffer{}), browser(t, &got))
+	noSecret(t, err)
 	assert.Nil(t, tok)
 	assert.ErrorIs(t, err, vat.ErrStateMismatch)
 	assert.Equal(t, http.StatusBadRequest, got.status)
@@ -226,6 +227,7 @@ func TestSignInDenied(t *testing.T) {
 	ctx, cancel := context.WithTimeout(context.Background(), 30*time.Second)
 	defer cancel()
 	tok, err := vat.SignIn(ctx, f.config(t, ""), vat.WithSignInHTTPClient(f.srv.Client()), vat.WithSignInOutput(&bytes.Buffer{}), browser(t, &got))
+	noSecret(t, err)
 	assert.Nil(t, tok)
 	assert.ErrorIs(t, err, vat.ErrUserDeniedAuthorization)
 	var ae *vat.AuthorizationError
@@ -263,6 +265,7 @@ func TestSignInCancelledDuringExchange(t *testing.T) {
 		return nil, r.Context().Err()
 	})}
 	tok, err := vat.SignIn(ctx, f.config(t, ""), vat.WithSignInHTTPClient(slow), vat.WithSignInOutput(&bytes.Buffer{}), browser(t, &got))
+	noSecret(t, err)
 	assert.Nil(t, tok)
 	assert.ErrorIs(t, err, context.Canceled)
 	assert.Equal(t, http.StatusBadGateway, got.status)
@@ -289,6 +292,7 @@ func TestSignInExpiredCode(t *testing.T) {
 	ctx, cancel := context.WithTimeout(context.Background(), 30*time.Second)
 	defer cancel()
 	tok, err := vat.SignIn(ctx, f.config(t, ""), vat.WithSignInHTTPClient(f.srv.Client()), vat.WithSignInOutput(&bytes.Buffer{}), open)
+	noSecret(t, err)
 	assert.Nil(t, tok)
 	var te *vat.TokenError
 	require.ErrorAs(t, err, &te)
@@ -359,6 +363,7 @@ func TestSignInRefusesBadInput(t *testing.T) {
 	for _, tt := range tests {
 		t.Run(tt.name, func(t *testing.T) {
 			tok, err := vat.SignIn(context.Background(), tt.cfg, tt.opts...)
+			noSecret(t, err)
 			assert.Nil(t, tok)
 			require.Error(t, err)
 			assert.Contains(t, err.Error(), tt.want)
@@ -367,6 +372,7 @@ func TestSignInRefusesBadInput(t *testing.T) {
 	}
 	//lint:ignore SA1012 checking that a nil context is refused, not a panic
 	_, err = vat.SignIn(nil, good)
+	noSecret(t, err)
 	assert.ErrorContains(t, err, "nil context")
 }
 

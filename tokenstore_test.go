@@ -44,6 +44,7 @@ func TestTokenFilePath(t *testing.T) {
 		t.Run(tt.key, func(t *testing.T) {
 			t.Parallel()
 			got, err := vat.TokenFilePath(tt.dir, tt.key, tt.env)
+			noSecret(t, err)
 			if tt.want == "" {
 				assert.Error(t, err)
 				assert.Empty(t, got)
@@ -76,6 +77,7 @@ func TestFileStoreRoundTrip(t *testing.T) {
 	s := newFileStore(t)
 	ctx := context.Background()
 	_, err := s.Load(ctx)
+	noSecret(t, err)
 	assert.ErrorIs(t, err, vat.ErrNoToken, "no file yet")
 
 	require.NoError(t, s.Save(ctx, testToken()))
@@ -153,6 +155,7 @@ func TestFileStoreRefusesInsecureFile(t *testing.T) {
 			require.NoError(t, s.Save(context.Background(), testToken()))
 			require.NoError(t, os.Chmod(s.Path(), tt.mode))
 			tok, err := s.Load(context.Background())
+			noSecret(t, err)
 			if tt.ok {
 				require.NoError(t, err)
 				assert.NotNil(t, tok)
@@ -190,6 +193,7 @@ func TestFileStoreRefusesCorruptFile(t *testing.T) {
 			require.NoError(t, os.MkdirAll(filepath.Dir(s.Path()), 0o700))
 			require.NoError(t, os.WriteFile(s.Path(), []byte(tt.content), 0o600))
 			tok, err := s.Load(context.Background())
+			noSecret(t, err)
 			assert.Nil(t, tok)
 			require.ErrorIs(t, err, vat.ErrTokenFileCorrupt)
 			assert.Contains(t, err.Error(), tt.want)
@@ -213,6 +217,7 @@ func TestFileStoreCorruptFileStopsTokenSource(t *testing.T) {
 	require.NoError(t, os.WriteFile(s.Path(), []byte("{"), 0o600))
 	ts := newUserSource(t, f, s)
 	_, err := ts.TokenContext(context.Background())
+	noSecret(t, err)
 	assert.ErrorIs(t, err, vat.ErrTokenFileCorrupt)
 	after, err := os.ReadFile(s.Path())
 	require.NoError(t, err)
@@ -225,8 +230,10 @@ func TestFileStoreRefusesDirectory(t *testing.T) {
 	s := newFileStore(t)
 	require.NoError(t, os.MkdirAll(s.Path(), 0o700))
 	_, err := s.Load(context.Background())
+	noSecret(t, err)
 	assert.ErrorIs(t, err, vat.ErrTokenFileCorrupt)
 	err = s.Save(context.Background(), testToken())
+	noSecret(t, err)
 	assert.Error(t, err, "cannot rename over a directory")
 	entries, err := os.ReadDir(filepath.Dir(s.Path()))
 	require.NoError(t, err)
@@ -236,6 +243,7 @@ func TestFileStoreRefusesDirectory(t *testing.T) {
 func TestFileStoreRefusesBadInput(t *testing.T) {
 	t.Parallel()
 	_, err := vat.NewFileStore("")
+	noSecret(t, err)
 	assert.Error(t, err)
 	s := newFileStore(t)
 	assert.Error(t, s.Save(context.Background(), nil))
@@ -244,6 +252,7 @@ func TestFileStoreRefusesBadInput(t *testing.T) {
 	cancel()
 	assert.ErrorIs(t, s.Save(ctx, testToken()), context.Canceled)
 	_, err = s.Load(ctx)
+	noSecret(t, err)
 	assert.ErrorIs(t, err, context.Canceled)
 }
 
@@ -269,6 +278,7 @@ func TestFileStoreAtomicWrites(t *testing.T) {
 				default:
 				}
 				tok, err := s.Load(ctx)
+				noSecret(t, err)
 				if err == nil && tok.RefreshToken == "" {
 					err = errors.New("partial token")
 				}
@@ -302,12 +312,14 @@ func TestFileStoreLockContention(t *testing.T) {
 	ctx, cancel := context.WithTimeout(context.Background(), 50*time.Millisecond)
 	defer cancel()
 	_, err = other.Lock(ctx)
+	noSecret(t, err)
 	assert.ErrorIs(t, err, context.DeadlineExceeded)
 	assert.Contains(t, err.Error(), "waiting for the token file lock")
 
 	got := make(chan error, 1)
 	go func() {
 		u, err := other.Lock(context.Background())
+		noSecret(t, err)
 		if err == nil {
 			u()
 		}
@@ -349,9 +361,11 @@ func TestFileStoreSharedByTwoSources(t *testing.T) {
 				go func() {
 					defer wg.Done()
 					tok, err := ts.TokenContext(context.Background())
+					noSecret(t, err)
 					if err == nil && !f.accepts(t, tok) {
 						// The other "process" rotated it: as the Client would.
 						_, err = ts.RefreshToken(context.Background(), tok)
+						noSecret(t, err)
 					}
 					if err != nil {
 						errs <- err
@@ -382,6 +396,7 @@ func TestMemoryStore(t *testing.T) {
 	ctx := context.Background()
 	var zero vat.MemoryStore
 	_, err := zero.Load(ctx)
+	noSecret(t, err)
 	assert.ErrorIs(t, err, vat.ErrNoToken, "the zero value is an empty store")
 
 	in := testToken()
@@ -417,6 +432,7 @@ func TestMemoryStore(t *testing.T) {
 	cancel()
 	assert.ErrorIs(t, m.Save(cctx, next), context.Canceled)
 	_, err = m.Load(cctx)
+	noSecret(t, err)
 	assert.ErrorIs(t, err, context.Canceled)
 }
 
@@ -428,6 +444,7 @@ func TestMemoryStoreLock(t *testing.T) {
 	ctx, cancel := context.WithTimeout(context.Background(), 20*time.Millisecond)
 	defer cancel()
 	_, err = m.Lock(ctx)
+	noSecret(t, err)
 	assert.ErrorIs(t, err, context.DeadlineExceeded)
 	unlock()
 	unlock() // harmless twice
