@@ -580,7 +580,8 @@ func WithRefreshMargin(d time.Duration) TokenOption {
 }
 
 // WithTokenClock sets the clock that decides when a token has expired and
-// from which new tokens' expiry is counted; tests use it to move time on.
+// from which new tokens' expiry is counted; tests use it to move time on. It
+// is called from several goroutines at once.
 func WithTokenClock(now func() time.Time) TokenOption {
 	return func(o *tokenOptions) error {
 		if now == nil {
@@ -757,6 +758,9 @@ func (s *UserTokenSource) TokenContext(ctx context.Context) (*oauth2.Token, erro
 	if ctx == nil {
 		return nil, errors.New("vat: UserTokenSource.TokenContext: nil context")
 	}
+	if s.sem == nil {
+		return nil, errNotConstructed("UserTokenSource", "NewUserTokenSource")
+	}
 	if t := s.cached(""); t != nil {
 		return t, nil
 	}
@@ -774,6 +778,9 @@ func (s *UserTokenSource) RefreshToken(ctx context.Context, rejected *oauth2.Tok
 	}
 	if rejected == nil || rejected.AccessToken == "" {
 		return nil, errors.New("vat: UserTokenSource.RefreshToken: no rejected access token given")
+	}
+	if s.sem == nil {
+		return nil, errNotConstructed("UserTokenSource", "NewUserTokenSource")
 	}
 	if t := s.cached(rejected.AccessToken); t != nil {
 		return t, nil
@@ -844,10 +851,11 @@ func (s *UserTokenSource) slow(ctx context.Context, rejected string) (*oauth2.To
 	go func() {
 		rctx, cancel := context.WithTimeout(context.WithoutCancel(ctx), refreshTimeout)
 		defer cancel()
-		tok, ev, err := s.refresh(rctx, plan)
+		tok, refreshed, err := s.refresh(rctx, plan)
 		plan.unlock()
 		<-s.sem
 		s.notify(rctx, ev)
+		s.notify(rctx, refreshed)
 		done <- tokenResult{tok, err}
 	}()
 	select {
@@ -1004,6 +1012,10 @@ func (s *UserTokenSource) refresh(ctx context.Context, p *refreshPlan) (*oauth2.
 	}
 }
 
+func errNotConstructed(typ, fn string) error {
+	return fmt.Errorf("vat: %s used without being created by vat.%s", typ, fn)
+}
+
 func notSaved(err error) error {
 	return fmt.Errorf("%w (it is kept in memory and saving is retried on the next call; if this process stops first, the user must sign in again): %w", ErrTokenNotSaved, err)
 }
@@ -1073,6 +1085,9 @@ func (s *ApplicationTokenSource) TokenContext(ctx context.Context) (*oauth2.Toke
 	if ctx == nil {
 		return nil, errors.New("vat: ApplicationTokenSource.TokenContext: nil context")
 	}
+	if s.sem == nil {
+		return nil, errNotConstructed("ApplicationTokenSource", "NewApplicationTokenSource")
+	}
 	return s.get(ctx, "")
 }
 
@@ -1084,6 +1099,9 @@ func (s *ApplicationTokenSource) RefreshToken(ctx context.Context, rejected *oau
 	}
 	if rejected == nil || rejected.AccessToken == "" {
 		return nil, errors.New("vat: ApplicationTokenSource.RefreshToken: no rejected access token given")
+	}
+	if s.sem == nil {
+		return nil, errNotConstructed("ApplicationTokenSource", "NewApplicationTokenSource")
 	}
 	return s.get(ctx, rejected.AccessToken)
 }

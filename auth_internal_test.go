@@ -1,6 +1,7 @@
 package vat
 
 import (
+	"context"
 	"net/url"
 	"testing"
 
@@ -45,4 +46,20 @@ func TestExpiresIn(t *testing.T) {
 			assert.Equal(t, tt.want, expiresIn(tt.tok))
 		})
 	}
+}
+
+func TestZeroValueSourcesRefuseWork(t *testing.T) {
+	t.Parallel()
+	ctx := context.Background()
+	tok := &oauth2.Token{AccessToken: "a"}
+	var u UserTokenSource
+	_, err := u.TokenContext(ctx)
+	assert.ErrorContains(t, err, "NewUserTokenSource")
+	_, err = u.RefreshToken(ctx, tok)
+	assert.ErrorContains(t, err, "NewUserTokenSource")
+	var a ApplicationTokenSource
+	_, err = a.TokenContext(ctx)
+	assert.ErrorContains(t, err, "NewApplicationTokenSource")
+	_, err = a.RefreshToken(ctx, tok)
+	assert.ErrorContains(t, err, "NewApplicationTokenSource")
 }

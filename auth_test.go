@@ -708,6 +708,35 @@ func TestUserTokenSourceSaveFailure(t *testing.T) {
 	assert.Zero(t, f.count().ReusedRefresh)
 }
 
+// TestUserTokenSourceUnsavedTokenExpires: the unsaved token expires before
+// the store works again. It is saved first, then refreshed from: its refresh
+// token is the only valid one.
+func TestUserTokenSourceUnsavedTokenExpires(t *testing.T) {
+	t.Parallel()
+	f := newFakeOAuth(t, newAuthClock())
+	store := vat.NewMemoryStore(f.grant())
+	var events []vat.TokenRefresh
+	ts := newUserSource(t, f, store, vat.WithRefreshHook(func(_ context.Context, e vat.TokenRefresh) { events = append(events, e) }))
+	f.clock.Advance(5 * time.Hour)
+	store.FailSaves(errors.New("read-only file system"))
+	_, err := ts.TokenContext(context.Background())
+	require.ErrorIs(t, err, vat.ErrTokenNotSaved)
+	noSecret(t, err)
+
+	f.clock.Advance(5 * time.Hour)
+	store.FailSaves(nil)
+	tok, err := ts.TokenContext(context.Background())
+	require.NoError(t, err)
+	assert.True(t, f.accepts(t, tok))
+	c := f.count()
+	assert.Equal(t, 2, c.RefreshOK)
+	assert.Zero(t, c.ReusedRefresh)
+	assert.Equal(t, 2, store.Saves())
+	require.Len(t, events, 2)
+	assert.True(t, events[0].Retried)
+	assert.False(t, events[1].Retried)
+}
+
 // TestUserTokenSourceCrashBeforeSave: if the process stops between HMRC's
 // answer and a successful save, the stored refresh token is spent. A new
 // process fails cleanly with ErrReauthorizationRequired (HMRC refuses the

@@ -88,8 +88,9 @@ func WithSignInPrompt(fn func(authURL string)) SignInOption {
 
 // WithSignInBrowser sets the func SignIn calls to open the sign-in address in
 // a browser (OpenBrowser by default); nil opens nothing, leaving the user to
-// follow the address shown. An error from it is reported to the user, and
-// SignIn keeps waiting.
+// follow the address shown. SignIn calls it once, after it is listening, and
+// waits for it to return, so it should return once the browser is launched.
+// An error from it is reported to the user, and SignIn keeps waiting.
 func WithSignInBrowser(open func(authURL string) error) SignInOption {
 	return func(o *signInOptions) error {
 		o.browser = open
