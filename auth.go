@@ -683,16 +683,18 @@ func checkConfig(fn string, cfg *oauth2.Config) (*oauth2.Config, error) {
 // It loads the token from the store on first use. It refreshes the access
 // token DefaultRefreshMargin (see WithRefreshMargin) before it expires, with
 // the context of the call that needs the token: no context is kept between
-// calls. A caller whose context ends stops waiting at once, but a refresh
-// request already decided on runs to completion (for up to a minute) and its
-// token is saved, because HMRC invalidates the old refresh token as soon as
-// it answers. Refreshes are serialised:
-// however many goroutines find the token expired, one refreshes and the
-// others wait (each for as long as its own context allows) and then share the
-// result. If the store implements TokenStoreLocker, its lock is held from
-// reading the store to saving the new token, so processes sharing the store
-// never spend the same refresh token. Before refreshing, the store is read
-// again: if another process has refreshed already, its token is used.
+// calls. Refreshes are serialised: however many goroutines find the token
+// expired, one refreshes and the others wait (each for as long as its own
+// context allows) and then share the result. If the store implements
+// TokenStoreLocker, its lock is held from reading the store to saving the new
+// token, so processes sharing the store never spend the same refresh token.
+// Before refreshing, the store is read again: if another process has
+// refreshed already, its token is used.
+//
+// A caller whose context ends stops waiting at once, but a refresh request
+// already sent runs to completion (for up to a minute, with the context's
+// values) and its token is saved: HMRC invalidates the old refresh token as
+// soon as it answers, so abandoning the answer would lose the user's grant.
 //
 // A refreshed token is saved before it is returned. If the save fails, the
 // caller gets an error matching ErrTokenNotSaved and the store's error, not
@@ -745,8 +747,8 @@ func NewUserTokenSource(cfg *oauth2.Config, store TokenStore, opts ...TokenOptio
 }
 
 // Token returns a valid access token, like TokenContext with
-// context.Background(). Prefer TokenContext, so that a refresh is cancelled
-// with the request it serves.
+// context.Background(). Prefer TokenContext, so that waiting for a refresh
+// ends with the request it serves.
 func (s *UserTokenSource) Token() (*oauth2.Token, error) {
 	return s.TokenContext(context.Background())
 }

@@ -509,7 +509,7 @@ func TestUserTokenSourceNoTokenLost(t *testing.T) {
 }
 
 func TestUserTokenSourceConcurrentRefreshOnce(t *testing.T) {
-	t.Parallel()
+	noLeakedGoroutines(t) // not parallel: no other test may run meanwhile
 	const n = 100
 	f := newFakeOAuth(t, newAuthClock())
 	f.refreshDelay = 20 * time.Millisecond // let the callers pile up
@@ -590,7 +590,7 @@ type tokenOrErr struct {
 // while HMRC is answering the refresh. The caller returns at once, but the
 // answer is still saved, so the grant is not lost.
 func TestUserTokenSourceCallerGivesUpMidRefresh(t *testing.T) {
-	t.Parallel()
+	noLeakedGoroutines(t) // not parallel: no other test may run meanwhile
 	f := newFakeOAuth(t, newAuthClock())
 	f.refreshGate = make(chan struct{})
 	f.refreshEntered = make(chan struct{}, 1)
