@@ -633,7 +633,7 @@ func TestUserTokenSourceUsesCallerContext(t *testing.T) {
 	f.clock.Advance(5 * time.Hour)
 
 	var used atomic.Int32
-	hc := &http.Client{Transport: roundTripFunc(func(r *http.Request) (*http.Response, error) {
+	hc := &http.Client{Transport: authRoundTripFunc(func(r *http.Request) (*http.Response, error) {
 		used.Add(1)
 		return f.srv.Client().Transport.RoundTrip(r)
 	})}
@@ -653,9 +653,9 @@ func TestUserTokenSourceUsesCallerContext(t *testing.T) {
 	assert.Equal(t, 1, f.count().Refresh)
 }
 
-type roundTripFunc func(*http.Request) (*http.Response, error)
+type authRoundTripFunc func(*http.Request) (*http.Response, error)
 
-func (f roundTripFunc) RoundTrip(r *http.Request) (*http.Response, error) { return f(r) }
+func (f authRoundTripFunc) RoundTrip(r *http.Request) (*http.Response, error) { return f(r) }
 
 // TestUserTokenSourceSaveFailure: HMRC rotates the token but the store
 // cannot save it. The caller gets an error, not a token; the new refresh
@@ -1183,13 +1183,13 @@ func TestApplicationTokenSourceErrors(t *testing.T) {
 
 	// A transport failure is wrapped, with the cause kept for errors.Is.
 	ts, err = vat.NewApplicationTokenSource(f.config(t, ""), nil, vat.WithTokenHTTPClient(&http.Client{
-		Transport: roundTripFunc(func(*http.Request) (*http.Response, error) { return nil, errTransport }),
+		Transport: authRoundTripFunc(func(*http.Request) (*http.Response, error) { return nil, errAuthTransport }),
 	}))
 	require.NoError(t, err)
 	_, err = ts.TokenContext(context.Background())
 	noSecret(t, err)
-	assert.ErrorIs(t, err, errTransport)
+	assert.ErrorIs(t, err, errAuthTransport)
 	assert.True(t, strings.HasPrefix(err.Error(), "vat: requesting an application token: "))
 }
 
-var errTransport = errors.New("connection refused")
+var errAuthTransport = errors.New("connection refused")

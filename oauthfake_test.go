@@ -439,9 +439,9 @@ func (f *fakeOAuth) resource(w http.ResponseWriter, r *http.Request) {
 	fmt.Fprint(w, `{"message":"Hello User"}`)
 }
 
-// browse follows u like a browser would, through redirects, and returns the
+// browseTo follows u like a browser would, through redirects, and returns the
 // final page's status and body.
-func browse(t *testing.T, u string) (int, string) {
+func browseTo(t *testing.T, u string) (int, string) {
 	t.Helper()
 	tr := &http.Transport{}
 	defer tr.CloseIdleConnections()

@@ -31,18 +31,18 @@ func noLeakedGoroutines(t *testing.T) {
 	t.Cleanup(func() { goleak.VerifyNone(t, opt) })
 }
 
-// page is what the fake browser saw.
-type page struct {
+// browserPage is what the fake browser saw.
+type browserPage struct {
 	status int
 	body   string
 }
 
-// browser returns a WithSignInBrowser func that follows the sign-in address
+// fakeBrowser returns a WithSignInBrowser func that follows the sign-in address
 // through the fake's authorize endpoint to the loopback listener, as a
 // browser would, and records the final page.
-func browser(t *testing.T, got *page) vat.SignInOption {
+func fakeBrowser(t *testing.T, got *browserPage) vat.SignInOption {
 	return vat.WithSignInBrowser(func(authURL string) error {
-		got.status, got.body = browse(t, authURL)
+		got.status, got.body = browseTo(t, authURL)
 		return nil
 	})
 }
@@ -67,7 +67,7 @@ func assertClosed(t *testing.T, port string) {
 	assert.Error(t, err, "the loopback listener is closed")
 }
 
-func freePort(t *testing.T) int {
+func freeLoopbackPort(t *testing.T) int {
 	t.Helper()
 	ln, err := net.Listen("tcp4", "127.0.0.1:0")
 	require.NoError(t, err)
@@ -81,11 +81,11 @@ func TestSignInEndToEnd(t *testing.T) {
 	f := newFakeOAuth(t, newAuthClock())
 	cfg := f.config(t, "")
 	var out bytes.Buffer
-	var got page
+	var got browserPage
 	ctx, cancel := context.WithTimeout(context.Background(), 30*time.Second)
 	defer cancel()
 
-	tok, err := vat.SignIn(ctx, cfg, vat.WithSignInHTTPClient(f.srv.Client()), vat.WithSignInOutput(&out), browser(t, &got))
+	tok, err := vat.SignIn(ctx, cfg, vat.WithSignInHTTPClient(f.srv.Client()), vat.WithSignInOutput(&out), fakeBrowser(t, &got))
 	require.NoError(t, err)
 	assert.True(t, f.accepts(t, tok), "the token works")
 	assert.NotEmpty(t, tok.RefreshToken)
@@ -114,7 +114,7 @@ func TestSignInEndToEnd(t *testing.T) {
 func TestSignInRegisteredRedirect(t *testing.T) {
 	noLeakedGoroutines(t)
 	f := newFakeOAuth(t, newAuthClock())
-	port := strconv.Itoa(freePort(t))
+	port := strconv.Itoa(freeLoopbackPort(t))
 	cfg := f.config(t, "http://localhost:"+port+"/callback")
 	ctx, cancel := context.WithTimeout(context.Background(), 30*time.Second)
 	defer cancel()
@@ -125,7 +125,7 @@ func TestSignInRegisteredRedirect(t *testing.T) {
 		status int
 	}
 	var probes []string
-	var final page
+	var final browserPage
 	open := vat.WithSignInBrowser(func(authURL string) error {
 		assert.Equal(t, "http://localhost:"+port+"/callback", redirectOf(t, authURL).String())
 		base := "http://localhost:" + port
@@ -152,7 +152,7 @@ func TestSignInRegisteredRedirect(t *testing.T) {
 			}
 		}
 		// None of those ended the sign-in; the real redirect does.
-		final.status, final.body = browse(t, authURL)
+		final.status, final.body = browseTo(t, authURL)
 		// A second delivery after the sign-in finished is answered, not used.
 		again, err := client.Get(base + "/callback?code=replayed&state=whatever")
 		if assert.NoError(t, err) {
@@ -192,7 +192,7 @@ func TestSignInOverIPv6(t *testing.T) {
 		loc, err := url.Parse(resp.Header.Get("Location"))
 		require.NoError(t, err)
 		loc.Host = "[::1]:" + loc.Port()
-		status, _ = browse(t, loc.String())
+		status, _ = browseTo(t, loc.String())
 		return nil
 	})
 	ctx, cancel := context.WithTimeout(context.Background(), 30*time.Second)
@@ -207,10 +207,10 @@ func TestSignInStateMismatch(t *testing.T) {
 	noLeakedGoroutines(t)
 	f := newFakeOAuth(t, newAuthClock())
 	f.tamperState = true
-	var got page
+	var got browserPage
 	ctx, cancel := context.WithTimeout(context.Background(), 30*time.Second)
 	defer cancel()
-	tok, err := vat.SignIn(ctx, f.config(t, ""), vat.WithSignInHTTPClient(f.srv.Client()), vat.WithSignInOutput(&bytes.Buffer{}), browser(t, &got))
+	tok, err := vat.SignIn(ctx, f.config(t, ""), vat.WithSignInHTTPClient(f.srv.Client()), vat.WithSignInOutput(&bytes.Buffer{}), fakeBrowser(t, &got))
 	noSecret(t, err)
 	assert.Nil(t, tok)
 	assert.ErrorIs(t, err, vat.ErrStateMismatch)
@@ -223,10 +223,10 @@ func TestSignInDenied(t *testing.T) {
 	noLeakedGoroutines(t)
 	f := newFakeOAuth(t, newAuthClock())
 	f.denyAuthorize = true
-	var got page
+	var got browserPage
 	ctx, cancel := context.WithTimeout(context.Background(), 30*time.Second)
 	defer cancel()
-	tok, err := vat.SignIn(ctx, f.config(t, ""), vat.WithSignInHTTPClient(f.srv.Client()), vat.WithSignInOutput(&bytes.Buffer{}), browser(t, &got))
+	tok, err := vat.SignIn(ctx, f.config(t, ""), vat.WithSignInHTTPClient(f.srv.Client()), vat.WithSignInOutput(&bytes.Buffer{}), fakeBrowser(t, &got))
 	noSecret(t, err)
 	assert.Nil(t, tok)
 	assert.ErrorIs(t, err, vat.ErrUserDeniedAuthorization)
@@ -258,13 +258,13 @@ func TestSignInCancelledDuringExchange(t *testing.T) {
 	f := newFakeOAuth(t, newAuthClock())
 	ctx, cancel := context.WithCancel(context.Background())
 	defer cancel()
-	var got page
-	slow := &http.Client{Transport: roundTripFunc(func(r *http.Request) (*http.Response, error) {
+	var got browserPage
+	slow := &http.Client{Transport: authRoundTripFunc(func(r *http.Request) (*http.Response, error) {
 		cancel() // the user gives up while the code is being exchanged
 		<-r.Context().Done()
 		return nil, r.Context().Err()
 	})}
-	tok, err := vat.SignIn(ctx, f.config(t, ""), vat.WithSignInHTTPClient(slow), vat.WithSignInOutput(&bytes.Buffer{}), browser(t, &got))
+	tok, err := vat.SignIn(ctx, f.config(t, ""), vat.WithSignInHTTPClient(slow), vat.WithSignInOutput(&bytes.Buffer{}), fakeBrowser(t, &got))
 	noSecret(t, err)
 	assert.Nil(t, tok)
 	assert.ErrorIs(t, err, context.Canceled)
@@ -277,7 +277,7 @@ func TestSignInCancelledDuringExchange(t *testing.T) {
 func TestSignInExpiredCode(t *testing.T) {
 	noLeakedGoroutines(t)
 	f := newFakeOAuth(t, newAuthClock())
-	var got page
+	var got browserPage
 	open := vat.WithSignInBrowser(func(authURL string) error {
 		client := &http.Client{CheckRedirect: func(*http.Request, []*http.Request) error { return http.ErrUseLastResponse }}
 		resp, err := client.Get(authURL)
@@ -286,7 +286,7 @@ func TestSignInExpiredCode(t *testing.T) {
 		}
 		resp.Body.Close()
 		f.clock.Advance(11 * time.Minute) // the user wandered off
-		got.status, got.body = browse(t, resp.Header.Get("Location"))
+		got.status, got.body = browseTo(t, resp.Header.Get("Location"))
 		return nil
 	})
 	ctx, cancel := context.WithTimeout(context.Background(), 30*time.Second)

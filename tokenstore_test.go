@@ -56,7 +56,7 @@ func TestTokenFilePath(t *testing.T) {
 	}
 }
 
-func testToken() *oauth2.Token {
+func fileStoreToken() *oauth2.Token {
 	return &oauth2.Token{
 		AccessToken: "at-file-" + leakMarker, TokenType: "bearer", RefreshToken: "rt-file-" + leakMarker,
 		Expiry: time.Date(2025, 4, 1, 13, 0, 0, 0, time.UTC), ExpiresIn: 14400,
@@ -80,10 +80,10 @@ func TestFileStoreRoundTrip(t *testing.T) {
 	noSecret(t, err)
 	assert.ErrorIs(t, err, vat.ErrNoToken, "no file yet")
 
-	require.NoError(t, s.Save(ctx, testToken()))
+	require.NoError(t, s.Save(ctx, fileStoreToken()))
 	got, err := s.Load(ctx)
 	require.NoError(t, err)
-	want := testToken()
+	want := fileStoreToken()
 	assert.Equal(t, want.AccessToken, got.AccessToken)
 	assert.Equal(t, want.RefreshToken, got.RefreshToken)
 	assert.Equal(t, want.TokenType, got.TokenType)
@@ -97,7 +97,7 @@ func TestFileStoreRoundTrip(t *testing.T) {
 	assert.NotContains(t, fields, "expires_in")
 
 	// Saving again replaces the token.
-	next := testToken()
+	next := fileStoreToken()
 	next.AccessToken, next.RefreshToken = "at-2", "rt-2"
 	require.NoError(t, s.Save(ctx, next))
 	got, err = s.Load(ctx)
@@ -113,7 +113,7 @@ func TestFileStoreModesAndNoTempFiles(t *testing.T) {
 	s := newFileStore(t)
 	ctx := context.Background()
 	for range 3 {
-		require.NoError(t, s.Save(ctx, testToken()))
+		require.NoError(t, s.Save(ctx, fileStoreToken()))
 	}
 	fi, err := os.Stat(s.Path())
 	require.NoError(t, err)
@@ -152,7 +152,7 @@ func TestFileStoreRefusesInsecureFile(t *testing.T) {
 		t.Run(tt.mode.String(), func(t *testing.T) {
 			t.Parallel()
 			s := newFileStore(t)
-			require.NoError(t, s.Save(context.Background(), testToken()))
+			require.NoError(t, s.Save(context.Background(), fileStoreToken()))
 			require.NoError(t, os.Chmod(s.Path(), tt.mode))
 			tok, err := s.Load(context.Background())
 			noSecret(t, err)
@@ -232,7 +232,7 @@ func TestFileStoreRefusesDirectory(t *testing.T) {
 	_, err := s.Load(context.Background())
 	noSecret(t, err)
 	assert.ErrorIs(t, err, vat.ErrTokenFileCorrupt)
-	err = s.Save(context.Background(), testToken())
+	err = s.Save(context.Background(), fileStoreToken())
 	noSecret(t, err)
 	assert.Error(t, err, "cannot rename over a directory")
 	entries, err := os.ReadDir(filepath.Dir(s.Path()))
@@ -250,7 +250,7 @@ func TestFileStoreRefusesBadInput(t *testing.T) {
 	assert.Error(t, s.Save(context.Background(), &oauth2.Token{TokenType: "bearer"}))
 	ctx, cancel := context.WithCancel(context.Background())
 	cancel()
-	assert.ErrorIs(t, s.Save(ctx, testToken()), context.Canceled)
+	assert.ErrorIs(t, s.Save(ctx, fileStoreToken()), context.Canceled)
 	_, err = s.Load(ctx)
 	noSecret(t, err)
 	assert.ErrorIs(t, err, context.Canceled)
@@ -262,7 +262,7 @@ func TestFileStoreAtomicWrites(t *testing.T) {
 	t.Parallel()
 	s := newFileStore(t)
 	ctx := context.Background()
-	require.NoError(t, s.Save(ctx, testToken()))
+	require.NoError(t, s.Save(ctx, fileStoreToken()))
 	var wg sync.WaitGroup
 	stop := make(chan struct{})
 	var readErr error
@@ -292,7 +292,7 @@ func TestFileStoreAtomicWrites(t *testing.T) {
 		}()
 	}
 	for i := range 50 {
-		tok := testToken()
+		tok := fileStoreToken()
 		tok.RefreshToken = tok.RefreshToken + string(rune('a'+i%26))
 		require.NoError(t, s.Save(ctx, tok))
 	}
@@ -399,7 +399,7 @@ func TestMemoryStore(t *testing.T) {
 	noSecret(t, err)
 	assert.ErrorIs(t, err, vat.ErrNoToken, "the zero value is an empty store")
 
-	in := testToken()
+	in := fileStoreToken()
 	m := vat.NewMemoryStore(in)
 	in.AccessToken = "changed"
 	got, err := m.Load(ctx)
@@ -412,7 +412,7 @@ func TestMemoryStore(t *testing.T) {
 
 	boom := errors.New("database down")
 	m.FailSaves(boom)
-	next := testToken()
+	next := fileStoreToken()
 	next.AccessToken = "at-next"
 	assert.ErrorIs(t, m.Save(ctx, next), boom)
 	got, err = m.Load(ctx)
