@@ -1193,3 +1193,31 @@ func TestApplicationTokenSourceErrors(t *testing.T) {
 }
 
 var errAuthTransport = errors.New("connection refused")
+
+// FuzzValidateRedirectURL checks that whatever ValidateRedirectURL accepts
+// follows HMRC's rules, and that nothing makes it panic.
+func FuzzValidateRedirectURL(f *testing.F) {
+	for _, s := range []string{
+		"https://www.example.com/cb?x=1", "http://localhost:8080/cb", vat.RedirectOOB, vat.RedirectOOBAuto,
+		"https://203.0.113.11/", "http://[::1]:80/", "https://x/#f", "http://localhost", "https://0x7f.1/", "",
+	} {
+		f.Add(s)
+	}
+	f.Fuzz(func(t *testing.T, s string) {
+		if vat.ValidateRedirectURL(s) != nil || s == vat.RedirectOOB || s == vat.RedirectOOBAuto {
+			return
+		}
+		u, err := url.Parse(s)
+		require.NoError(t, err)
+		assert.NotContains(t, s, "#")
+		assert.NotEmpty(t, u.Hostname())
+		switch u.Scheme {
+		case "https":
+		case "http":
+			assert.True(t, strings.EqualFold(u.Hostname(), "localhost"), "http only for localhost: %q", s)
+			assert.NotEmpty(t, u.Port())
+		default:
+			t.Fatalf("accepted scheme %q in %q", u.Scheme, s)
+		}
+	})
+}

@@ -458,3 +458,27 @@ var (
 	_ vat.TokenStoreLocker = (*vat.FileStore)(nil)
 	_ vat.TokenStoreLocker = (*vat.MemoryStore)(nil)
 )
+
+// FuzzFileStoreLoad feeds arbitrary file contents to Load: it never panics,
+// returns either a token or ErrTokenFileCorrupt, and never quotes the file.
+func FuzzFileStoreLoad(f *testing.F) {
+	good, err := json.Marshal(fileStoreToken())
+	require.NoError(f, err)
+	for _, s := range []string{string(good), "", "{", "{}", `{"access_token":1}`, `{"expiry":"x"}`, "null", `"LEAKMARK"`} {
+		f.Add([]byte(s))
+	}
+	dir := f.TempDir()
+	f.Fuzz(func(t *testing.T, content []byte) {
+		path := filepath.Join(dir, "fuzz.json")
+		require.NoError(t, os.WriteFile(path, content, 0o600))
+		s, err := vat.NewFileStore(path)
+		require.NoError(t, err)
+		tok, err := s.Load(context.Background())
+		if err != nil {
+			assert.ErrorIs(t, err, vat.ErrTokenFileCorrupt)
+			assert.NotContains(t, err.Error(), leakMarker)
+			return
+		}
+		assert.True(t, tok.AccessToken != "" || tok.RefreshToken != "")
+	})
+}
