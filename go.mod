@@ -4,12 +4,10 @@ go 1.26.0
 
 require (
 	github.com/google/go-querystring v1.2.0
-	golang.org/x/oauth2 v0.38.0
-)
-
-require golang.org/x/time v0.16.0
-
-require (
 	github.com/stretchr/testify v1.12.1
-	go.yaml.in/yaml/v3 v3.0.5 // indirect
+	go.uber.org/goleak v1.3.0
+	golang.org/x/oauth2 v0.38.0
+	golang.org/x/time v0.16.0
 )
+
+require go.yaml.in/yaml/v3 v3.0.5 // indirect
