@@ -37,8 +37,8 @@ type user struct {
 }
 
 type obligation struct {
-	key                  string
-	start, end, due      civil.Date
+	key             string
+	start, end, due civil.Date
 	received        civil.Date // zero: open
 }
 
