@@ -1,6 +1,7 @@
 package vattest
 
 import (
+	"fmt"
 	"io"
 	"net"
 	"net/http"
@@ -90,3 +91,5 @@ func readAtLeast(c net.Conn, buf []byte) (int, error) {
 	}
 	return n, nil
 }
+
+func sprint(format string, v any) string { return fmt.Sprintf(format, v) }

@@ -234,7 +234,9 @@ func (s *Server) Now() time.Time {
 }
 
 // SetNow stops the server's clock at t: from then on it reads t until the
-// next SetNow or Advance.
+// next SetNow or Advance. The rate limit counts on this clock too, so with a
+// stopped clock only the limit's worth of requests get through until the
+// clock moves; tests that stop the clock usually also want WithRateLimit(0).
 func (s *Server) SetNow(t time.Time) {
 	s.mu.Lock()
 	defer s.mu.Unlock()
