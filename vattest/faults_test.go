@@ -62,15 +62,15 @@ func TestFaultMatchingAndTimes(t *testing.T) {
 	assert.Equal(t, SubmissionCounts{Received: 3}, f.srv.Submissions(f.user.VRN))
 
 	for name, bad := range map[string]Fault{
-		"unknown action":             {Action: 99},
-		"Times below -1":             {Times: -2},
-		"negative delay":             {Delay: -1},
-		"status 42":                  {Status: 42},
-		"respond without status":     {Action: FaultRespond},
-		"process without status":     {Action: FaultProcessThenRespond},
-		"negative content length":    {Status: 200, ContentLength: -1},
-		"CR in content type":         {Status: 200, ContentType: "text/html\r\nX: y"},
-		"LF in Retry-After":          {Status: 429, RetryAfter: "1\n"},
+		"unknown action":          {Action: 99},
+		"Times below -1":          {Times: -2},
+		"negative delay":          {Delay: -1},
+		"status 42":               {Status: 42},
+		"respond without status":  {Action: FaultRespond},
+		"process without status":  {Action: FaultProcessThenRespond},
+		"negative content length": {Status: 200, ContentLength: -1},
+		"CR in content type":      {Status: 200, ContentType: "text/html\r\nX: y"},
+		"LF in Retry-After":       {Status: 429, RetryAfter: "1\n"},
 	} {
 		assert.Error(t, f.srv.InjectFault(bad), name)
 	}

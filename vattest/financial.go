@@ -14,14 +14,15 @@ var minFinancialFrom = civil.Date{Year: 2016, Month: 4, Day: 6}
 // financialQuery validates from and to as vat-api does for liabilities and
 // payments (notes §9.4): from, then to, then the range; a legacy code on error.
 func financialQuery(r *http.Request, today civil.Date) (from, to civil.Date, code string) {
-	fromS, ok := query(r, "from")
+	q := r.URL.Query()
+	fromS, ok := query(q, "from")
 	if !ok {
 		return from, to, "DATE_FROM_INVALID"
 	}
 	if from, ok = civil.Parse(fromS); !ok || from.Before(minFinancialFrom) {
 		return from, to, "DATE_FROM_INVALID"
 	}
-	toS, ok := query(r, "to")
+	toS, ok := query(q, "to")
 	if !ok {
 		return from, to, "DATE_TO_INVALID"
 	}

@@ -57,7 +57,7 @@ func (s *Server) fraudAPI(c *call) {
 	}
 	var recs []fraudRecord
 	if c.param == "vat-mtd" {
-		method, filter := query(c.r, "connectionMethod")
+		method, filter := query(c.r.URL.Query(), "connectionMethod")
 		s.mu.Lock()
 		for _, rec := range s.lastFraud[c.tok.clientID] {
 			if !filter || rec.headers.Get("Gov-Client-Connection-Method") == method {

@@ -331,9 +331,10 @@ func (s *Server) finish(rec *Request, w *statusWriter) {
 	rec.ClientID = w.clientID
 	s.mu.Lock()
 	defer s.mu.Unlock()
-	if len(s.requests) == maxRecordedRequests {
-		copy(s.requests, s.requests[1:])
-		s.requests = s.requests[:maxRecordedRequests-1]
+	if len(s.requests) < maxRecordedRequests {
+		s.requests = append(s.requests, *rec)
+		return
 	}
-	s.requests = append(s.requests, *rec)
+	s.requests[s.oldest] = *rec // a ring once full
+	s.oldest = (s.oldest + 1) % maxRecordedRequests
 }

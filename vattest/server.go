@@ -46,7 +46,8 @@ type Server struct {
 	codes      map[string]*authCode
 	windows    map[string]*window
 	faults     []*faultRule
-	requests   []Request
+	requests   []Request // ring of the latest requests; oldest at index oldest
+	oldest     int
 	counts     map[string]SubmissionCounts
 	lastFraud  map[string]map[string]fraudRecord // client ID → endpoint → latest request
 }

@@ -553,7 +553,9 @@ func (s *Server) Submissions(vrn string) SubmissionCounts {
 func (s *Server) Requests() []Request {
 	s.mu.Lock()
 	defer s.mu.Unlock()
-	return append([]Request(nil), s.requests...)
+	out := make([]Request, 0, len(s.requests))
+	out = append(out, s.requests[s.oldest:]...)
+	return append(out, s.requests[:s.oldest]...)
 }
 
 // Obligations returns the current obligations of vrn, oldest first, as the

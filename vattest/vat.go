@@ -3,6 +3,7 @@ package vattest
 import (
 	"encoding/json"
 	"net/http"
+	"net/url"
 	"strings"
 
 	"github.com/go-mtd/vat/vattest/internal/civil"
@@ -82,8 +83,8 @@ func (s *Server) vatAPI(c *call) {
 }
 
 // query returns the first value of a query parameter and whether it is present.
-func query(r *http.Request, name string) (string, bool) {
-	v, ok := r.URL.Query()[name]
+func query(q url.Values, name string) (string, bool) {
+	v, ok := q[name]
 	if !ok || len(v) == 0 {
 		return "", false
 	}
@@ -93,9 +94,10 @@ func query(r *http.Request, name string) (string, bool) {
 // obligationsQuery validates the query in vat-api's order (notes §9.1) and
 // returns the legacy error code, if any.
 func obligationsQuery(r *http.Request) (from, to civil.Date, status string, hasDates bool, code string) {
-	fromS, hasFrom := query(r, "from")
-	toS, hasTo := query(r, "to")
-	status, hasStatus := query(r, "status")
+	q := r.URL.Query()
+	fromS, hasFrom := query(q, "from")
+	toS, hasTo := query(q, "to")
+	status, hasStatus := query(q, "status")
 	switch {
 	case !hasFrom && !hasTo && hasStatus:
 		switch status {
@@ -126,22 +128,42 @@ func obligationsQuery(r *http.Request) (from, to civil.Date, status string, hasD
 	return from, to, status, true, ""
 }
 
-type obligationWire struct {
-	Start     day    `json:"start"`
-	End       day    `json:"end"`
-	Due       day    `json:"due"`
-	Status    string `json:"status"`
-	PeriodKey string `json:"periodKey"`
-	Received  *day   `json:"received,omitempty"`
+// appendObligation writes one obligation as HMRC does: start, end, due,
+// status, periodKey and, once fulfilled, received.
+func appendObligation(b []byte, ob *obligation) []byte {
+	b = append(b, `{"start":"`...)
+	b = ob.start.Append(b)
+	b = append(b, `","end":"`...)
+	b = ob.end.Append(b)
+	b = append(b, `","due":"`...)
+	b = ob.due.Append(b)
+	if ob.received.IsZero() {
+		b = append(b, `","status":"O","periodKey":`...)
+		b, _ = appendJSON(b, ob.key)
+		return append(b, '}')
+	}
+	b = append(b, `","status":"F","periodKey":`...)
+	b, _ = appendJSON(b, ob.key)
+	b = append(b, `,"received":"`...)
+	b = ob.received.Append(b)
+	return append(b, `"}`...)
 }
 
-func toWire(ob *obligation) obligationWire {
-	o := obligationWire{Start: day(ob.start), End: day(ob.end), Due: day(ob.due), Status: "O", PeriodKey: ob.key}
-	if !ob.received.IsZero() {
-		r := day(ob.received)
-		o.Status, o.Received = "F", &r
+// writeObligations answers 200 with obs, or 404 when there are none.
+func writeObligations(w http.ResponseWriter, obs []*obligation) {
+	if len(obs) == 0 {
+		writeJSON(w, http.StatusNotFound, bodyLegacyNotFound)
+		return
 	}
-	return o
+	b := make([]byte, 0, 32+128*len(obs))
+	b = append(b, `{"obligations":[`...)
+	for i, ob := range obs {
+		if i > 0 {
+			b = append(b, ',')
+		}
+		b = appendObligation(b, ob)
+	}
+	writeJSON(w, http.StatusOK, append(b, "]}"...))
 }
 
 func (s *Server) obligations(c *call) {
@@ -161,7 +183,7 @@ func (s *Server) obligations(c *call) {
 		s.unmappedOrInsolvent(c, o)
 		return
 	}
-	var out []obligationWire
+	out := make([]*obligation, 0, len(o.obligations))
 	for _, ob := range o.obligations {
 		if status == "O" && !ob.received.IsZero() || status == "F" && ob.received.IsZero() {
 			continue
@@ -169,16 +191,11 @@ func (s *Server) obligations(c *call) {
 		if hasDates && (ob.start.After(to) || ob.end.Before(from)) {
 			continue
 		}
-		out = append(out, toWire(ob))
+		cp := *ob
+		out = append(out, &cp)
 	}
 	s.mu.Unlock()
-	if len(out) == 0 {
-		writeJSON(c.w, http.StatusNotFound, bodyLegacyNotFound)
-		return
-	}
-	writeValue(c.w, http.StatusOK, struct {
-		Obligations []obligationWire `json:"obligations"`
-	}{out})
+	writeObligations(c.w, out)
 }
 
 // unmappedOrInsolvent answers for an organisation without state (an agent's
@@ -210,13 +227,7 @@ func (s *Server) obligationsScenario(c *call) {
 		writeJSON(c.w, http.StatusBadRequest, bodyIncorrectScenario)
 		return
 	}
-	out := make([]obligationWire, len(obs))
-	for i, ob := range obs {
-		out[i] = toWire(ob)
-	}
-	writeValue(c.w, http.StatusOK, struct {
-		Obligations []obligationWire `json:"obligations"`
-	}{out})
+	writeObligations(c.w, obs)
 }
 
 // scenarioObligations builds the canned obligations of a Gov-Test-Scenario
