@@ -87,7 +87,13 @@ type wireCase struct {
 	noCorrel bool   // X-CorrelationId must be absent (errors before authorisation completes)
 }
 
-func runWire(t *testing.T, f *fixture, cases []wireCase) {
+var uuidPattern = regexp.MustCompile(`^[0-9a-f]{8}-[0-9a-f]{4}-4[0-9a-f]{3}-[89ab][0-9a-f]{3}-[0-9a-f]{12}$`)
+
+// runWire sends each case and checks status, exact body, Content-Type and
+// X-CorrelationId: present on the VAT service's answers (service) unless the
+// case says it comes before authorisation completes, absent on the
+// platform's.
+func runWire(t *testing.T, f *fixture, service bool, cases []wireCase) {
 	t.Helper()
 	for _, tc := range cases {
 		t.Run(tc.name, func(t *testing.T) {
@@ -102,8 +108,12 @@ func runWire(t *testing.T, f *fixture, cases []wireCase) {
 			if tc.want != "" {
 				assert.Equal(t, "application/json", r.header.Get("Content-Type"))
 			}
-			if tc.noCorrel {
+			if service && !tc.noCorrel {
+				assert.Regexp(t, uuidPattern, r.header.Get("X-CorrelationId"))
+				assert.Equal(t, "nosniff", r.header.Get("X-Content-Type-Options"))
+			} else {
 				assert.Empty(t, r.header.Get("X-CorrelationId"))
+				assert.Empty(t, r.header.Get("X-Content-Type-Options"))
 			}
 		})
 	}
@@ -120,7 +130,7 @@ func TestPlatformErrors(t *testing.T) {
 	readOnly, err := f.srv.IssueToken(f.user.VRN, "read:vat")
 	require.NoError(t, err)
 	appTok := f.srv.IssueApplicationToken()
-	runWire(t, f, []wireCase{
+	runWire(t, f, false, []wireCase{
 		{name: "no Authorization", path: "/organisations/vat/{vrn}/obligations?status=O", hdr: map[string]string{"Authorization": ""}, status: 401, want: wantMissingCreds, noCorrel: true},
 		{name: "unknown token", path: "/organisations/vat/{vrn}/obligations?status=O", hdr: map[string]string{"Authorization": "Bearer nope"}, status: 401, want: wantInvalidCreds, noCorrel: true},
 		{name: "not a bearer token", path: "/organisations/vat/{vrn}/obligations?status=O", hdr: map[string]string{"Authorization": "Basic " + f.tok.AccessToken}, status: 401, want: wantInvalidCreds},
@@ -137,8 +147,14 @@ func TestPlatformErrors(t *testing.T) {
 		{name: "TRACE", method: "TRACE", path: "/organisations/vat/{vrn}/obligations", status: 405, want: wantMethodNotAllow},
 		{name: "invalid VRN before authorisation", path: "/organisations/vat/12345678/obligations?status=O", status: 400, want: wantVRNInvalid, noCorrel: true},
 		{name: "VRN with letters", path: "/organisations/vat/12345678X/penalties", status: 400, want: wantVRNInvalid, noCorrel: true},
+		{name: "VRN invalid: view return", path: "/organisations/vat/1234567890/returns/25A1", status: 400, want: wantVRNInvalid, noCorrel: true},
+		{name: "VRN invalid: liabilities", path: "/organisations/vat/GB123456789/liabilities", status: 400, want: wantVRNInvalid, noCorrel: true},
+		{name: "VRN invalid: payments", path: "/organisations/vat/12345678/payments", status: 400, want: wantVRNInvalid, noCorrel: true},
+		{name: "VRN invalid: financial details", path: "/organisations/vat/12345678/financial-details/XP123456789012", status: 400, want: wantVRNInvalid, noCorrel: true},
+		{name: "VRN invalid: information", path: "/organisations/vat/12345678/information", status: 400, want: wantVRNInvalid, noCorrel: true},
+		{name: "VRN invalid: submit", method: "POST", path: "/organisations/vat/12345678/returns", body: "{}", status: 400, want: wantVRNInvalid, noCorrel: true},
+		{name: "VRN invalid before a scenario", path: "/organisations/vat/12345678/penalties", hdr: scenario("NO_PENALTIES"), status: 400, want: wantVRNInvalid, noCorrel: true},
 		{name: "VRN of another organisation", path: "/organisations/vat/" + other.VRN + "/obligations?status=O", status: 403, want: wantNotAuthorised, noCorrel: true},
-		{name: "trailing slash tolerated", path: "/organisations/vat/{vrn}/obligations/?status=O&from=2025-01-01&to=2025-03-31", status: 200, want: `{"obligations":[{"start":"2025-01-01","end":"2025-03-31","due":"2025-05-07","status":"O","periodKey":"25A1"}]}`},
 	})
 }
 
@@ -158,7 +174,7 @@ func TestObligationsValidation(t *testing.T) {
 	t.Parallel()
 	f := newFixture(t)
 	p := "/organisations/vat/{vrn}/obligations"
-	runWire(t, f, []wireCase{
+	runWire(t, f, true, []wireCase{
 		{name: "no parameters", path: p, status: 400, want: legacyBody("INVALID_DATE_FROM")},
 		{name: "status=F without dates", path: p + "?status=F", status: 400, want: legacyBody("MISSING_DATE_RANGE")},
 		{name: "status=X without dates", path: p + "?status=X", status: 400, want: legacyBody("INVALID_STATUS")},
@@ -184,6 +200,7 @@ func TestObligationsValidation(t *testing.T) {
 		{name: "status=O alone", path: p + "?status=O", status: 200, want: `{"obligations":[{"start":"2025-01-01","end":"2025-03-31","due":"2025-05-07","status":"O","periodKey":"25A1"},{"start":"2025-04-01","end":"2025-06-30","due":"2025-08-07","status":"O","periodKey":"25A2"}]}`},
 		{name: "nothing in range", path: p + "?from=2023-01-01&to=2023-12-31", status: 404, want: wantLegacyNotFound},
 		{name: "VRN checked before the query", path: "/organisations/vat/1/obligations", status: 400, want: wantVRNInvalid, noCorrel: true},
+		{name: "trailing slash tolerated", path: "/organisations/vat/{vrn}/obligations/?status=O&from=2025-01-01&to=2025-03-31", status: 200, want: `{"obligations":[{"start":"2025-01-01","end":"2025-03-31","due":"2025-05-07","status":"O","periodKey":"25A1"}]}`},
 	})
 }
 
@@ -269,7 +286,7 @@ func TestObligationsScenarios(t *testing.T) {
 			}
 		})
 	}
-	runWire(t, f, []wireCase{
+	runWire(t, f, true, []wireCase{
 		{name: "INSOLVENT_TRADER", path: "/organisations/vat/{vrn}/obligations?status=O", hdr: scenario("INSOLVENT_TRADER"), status: 403, want: wantInsolvent},
 		{name: "NOT_FOUND", path: "/organisations/vat/{vrn}/obligations?status=O", hdr: scenario("NOT_FOUND"), status: 404, want: wantLegacyNotFound},
 		{name: "unknown", path: "/organisations/vat/{vrn}/obligations?status=O", hdr: scenario("QUARTERLY_FIVE_MET"), status: 400, want: wantBadScenario},
@@ -288,14 +305,44 @@ func TestSubmitValidation(t *testing.T) {
 	f := newFixture(t)
 	p := "/organisations/vat/{vrn}/returns"
 	ok := func(r map[string]string, drop ...string) string { return validReturn(t, r, drop...) }
-	runWire(t, f, []wireCase{
+	runWire(t, f, true, []wireCase{
 		{name: "invalid JSON", method: "POST", path: p, body: `{"periodKey":`, status: 400, want: wantInvalidJSON, noCorrel: true},
 		{name: "invalid JSON beats an invalid VRN", method: "POST", path: "/organisations/vat/1/returns", body: `nope`, status: 400, want: wantInvalidJSON, noCorrel: true},
-		{name: "leading zero is not JSON", method: "POST", path: p, body: ok(map[string]string{"periodKey": "0418"}), status: 400, want: wantInvalidJSON},
-		{name: "empty body", method: "POST", path: p, hdr: map[string]string{"Content-Type": "application/json"}, status: 400, want: wantInvalidJSON},
-		{name: "number over 310 characters", method: "POST", path: p, body: ok(map[string]string{"vatDueSales": "1" + strings.Repeat("0", 310)}), status: 400, want: wantInvalidJSON},
+		{name: "leading zero is not JSON", method: "POST", path: p, body: ok(map[string]string{"periodKey": "0418"}), status: 400, want: wantInvalidJSON, noCorrel: true},
+		{name: "empty body", method: "POST", path: p, hdr: map[string]string{"Content-Type": "application/json"}, status: 400, want: wantInvalidJSON, noCorrel: true},
+		{name: "number over 310 characters", method: "POST", path: p, body: ok(map[string]string{"vatDueSales": "1" + strings.Repeat("0", 310)}), status: 400, want: wantInvalidJSON, noCorrel: true},
 		{name: "invalid VRN after the body", method: "POST", path: "/organisations/vat/1/returns", body: ok(nil), status: 400, want: wantVRNInvalid, noCorrel: true},
-		{name: "not JSON content type", method: "POST", path: p, hdr: map[string]string{"Content-Type": "text/plain"}, body: ok(nil), status: 415, want: `{"code":"INVALID_BODY_TYPE","message":"Expecting text/json or application/json body"}`},
+		{name: "text/json is JSON too", method: "POST", path: p, hdr: map[string]string{"Content-Type": "text/json; charset=utf-8"}, body: `{}`, status: 400, want: invalidRequest(
+			item("MANDATORY_FIELD_MISSING", "a mandatory field is missing", "periodKey"),
+			item("MANDATORY_FIELD_MISSING", "a mandatory field is missing", "vatDueSales"),
+			item("MANDATORY_FIELD_MISSING", "a mandatory field is missing", "vatDueAcquisitions"),
+			item("MANDATORY_FIELD_MISSING", "a mandatory field is missing", "totalVatDue"),
+			item("MANDATORY_FIELD_MISSING", "a mandatory field is missing", "vatReclaimedCurrPeriod"),
+			item("MANDATORY_FIELD_MISSING", "a mandatory field is missing", "netVatDue"),
+			item("MANDATORY_FIELD_MISSING", "a mandatory field is missing", "totalValueSalesExVAT"),
+			item("MANDATORY_FIELD_MISSING", "a mandatory field is missing", "totalValuePurchasesExVAT"),
+			item("MANDATORY_FIELD_MISSING", "a mandatory field is missing", "totalValueGoodsSuppliedExVAT"),
+			item("MANDATORY_FIELD_MISSING", "a mandatory field is missing", "totalAcquisitionsExVAT"),
+			item("MANDATORY_FIELD_MISSING", "a mandatory field is missing", "finalised"))},
+		{name: "an array has no fields", method: "POST", path: p, body: `[]`, status: 400, want: invalidRequest(
+			item("MANDATORY_FIELD_MISSING", "a mandatory field is missing", "periodKey"),
+			item("MANDATORY_FIELD_MISSING", "a mandatory field is missing", "vatDueSales"),
+			item("MANDATORY_FIELD_MISSING", "a mandatory field is missing", "vatDueAcquisitions"),
+			item("MANDATORY_FIELD_MISSING", "a mandatory field is missing", "totalVatDue"),
+			item("MANDATORY_FIELD_MISSING", "a mandatory field is missing", "vatReclaimedCurrPeriod"),
+			item("MANDATORY_FIELD_MISSING", "a mandatory field is missing", "netVatDue"),
+			item("MANDATORY_FIELD_MISSING", "a mandatory field is missing", "totalValueSalesExVAT"),
+			item("MANDATORY_FIELD_MISSING", "a mandatory field is missing", "totalValuePurchasesExVAT"),
+			item("MANDATORY_FIELD_MISSING", "a mandatory field is missing", "totalValueGoodsSuppliedExVAT"),
+			item("MANDATORY_FIELD_MISSING", "a mandatory field is missing", "totalAcquisitionsExVAT"),
+			item("MANDATORY_FIELD_MISSING", "a mandatory field is missing", "finalised"))},
+		{name: "body over 100 KiB", method: "POST", path: p, body: `{"x":"` + strings.Repeat("a", 100<<10) + `"}`, status: 413, want: `{"statusCode":413,"message":"Request Entity Too Large"}`, noCorrel: true},
+		{name: "unknown fields are ignored", method: "POST", path: p, body: strings.Replace(ok(nil), `"finalised": true`, `"finalised": false, "extra": 1`, 1), status: 403, want: wantNotFinalised},
+		{name: "boxes 6-9 accept 100.00 and 1E+2", method: "POST", path: p, body: ok(map[string]string{"totalValueSalesExVAT": "100.00", "totalAcquisitionsExVAT": "1E+2", "periodKey": `"ZZZZ"`}), status: 400, want: wantPeriodKeyDes},
+		{name: "box 5 of zero with scale 2", method: "POST", path: p, body: ok(map[string]string{"netVatDue": "0.00", "vatReclaimedCurrPeriod": "5.05", "periodKey": `"ZZZZ"`}), status: 400, want: wantPeriodKeyDes},
+		{name: "box 1 0.000 has scale 3", method: "POST", path: p, body: ok(map[string]string{"vatDueSales": "0.000"}), status: 400, want: invalidRequest(item("INVALID_MONETARY_AMOUNT", msgMoney1to4, "vatDueSales"))},
+		{name: "box 2 -9999999999999.99 is in range", method: "POST", path: p, body: ok(map[string]string{"vatDueAcquisitions": "-9999999999999.99", "vatDueSales": "9999999999999.99", "totalVatDue": "0", "vatReclaimedCurrPeriod": "0", "netVatDue": "0", "periodKey": `"ZZZZ"`}), status: 400, want: wantPeriodKeyDes},
+		{name: "not JSON content type", method: "POST", path: p, hdr: map[string]string{"Content-Type": "text/plain"}, body: ok(nil), status: 415, want: `{"code":"INVALID_BODY_TYPE","message":"Expecting text/json or application/json body"}`, noCorrel: true},
 		{name: "every field missing", method: "POST", path: p, body: `{}`, status: 400, want: invalidRequest(
 			item("MANDATORY_FIELD_MISSING", "a mandatory field is missing", "periodKey"),
 			item("MANDATORY_FIELD_MISSING", "a mandatory field is missing", "vatDueSales"),
@@ -422,7 +469,7 @@ func TestViewReturn(t *testing.T) {
 		assert.Empty(t, r.header.Get("Content-Type"))
 		assert.NotEmpty(t, r.header.Get("X-CorrelationId"))
 	})
-	runWire(t, f, []wireCase{
+	runWire(t, f, true, []wireCase{
 		{name: "lower-case key", path: "/organisations/vat/{vrn}/returns/a001", status: 400, want: wantPeriodKeyPath},
 		{name: "five characters", path: "/organisations/vat/{vrn}/returns/25A11", status: 400, want: wantPeriodKeyPath},
 		{name: "encoded # key not submitted", path: "/organisations/vat/{vrn}/returns/%23001", status: 404, want: ""},
@@ -457,7 +504,7 @@ func TestLiabilitiesAndPaymentsValidation(t *testing.T) {
 	f := newFixture(t)
 	for _, res := range []string{"liabilities", "payments"} {
 		p := "/organisations/vat/{vrn}/" + res
-		runWire(t, f, []wireCase{
+		runWire(t, f, true, []wireCase{
 			{name: res + "/no parameters", path: p, status: 400, want: legacyBody("DATE_FROM_INVALID")},
 			{name: res + "/missing from", path: p + "?to=2025-01-01", status: 400, want: legacyBody("DATE_FROM_INVALID")},
 			{name: res + "/bad from", path: p + "?from=2025-1-1&to=2025-01-01", status: 400, want: legacyBody("DATE_FROM_INVALID")},
@@ -537,7 +584,7 @@ func TestPenaltiesScenarios(t *testing.T) {
 	f := newFixture(t)
 	oasAllFields := `{"totalisations":{"lateSubmissionPenaltyTotalValue":400,"penalisedPrincipalTotal":10000,"latePaymentPenaltyPostedTotal":425.21,"latePaymentPenaltyEstimateTotal":30.68},"lateSubmissionPenalty":{"summary":{"activePenaltyPoints":4,"inactivePenaltyPoints":1,"periodOfComplianceAchievement":"2025-05-31","regimeThreshold":4,"penaltyChargeAmount":400},"details":[{"penaltyNumber":"00004","penaltyOrder":"4","penaltyCategory":"point","penaltyStatus":"inactive","frequencyAdjustmentPointIndicator":"X","penaltyCreationDate":"2023-11-08","penaltyExpiryDate":"2025-12-01","expiryReason":"appeal","communicationsDate":"2023-11-11","lateSubmissions":[{"lateSubmissionID":"1054600","taxReturnStatus":"Fulfilled","taxPeriodStartDate":"2023-07-01","taxPeriodEndDate":"2023-09-30","taxPeriodDueDate":"2023-11-07","returnReceiptDate":"2023-11-13"}],"appealInformation":[{"appealStatus":"appeal-upheld","appealLevel":"statutory-review"}]},{"penaltyNumber":"00005","penaltyOrder":"5","penaltyCategory":"threshold","penaltyStatus":"active","penaltyCreationDate":"2024-02-08","penaltyExpiryDate":"2026-03-01","communicationsDate":"2024-02-11","lateSubmissions":[{"lateSubmissionID":"1054700","taxReturnStatus":"Fulfilled","taxPeriodStartDate":"2023-10-01","taxPeriodEndDate":"2023-12-31","taxPeriodDueDate":"2024-02-07","returnReceiptDate":"2024-02-15"}],"chargeReference":"XS198765432109","chargeAmount":200,"chargeOutstandingAmount":200,"chargeDueDate":"2024-02-28"},{"penaltyNumber":"00006","penaltyOrder":"6","penaltyCategory":"charge","penaltyStatus":"active","penaltyCreationDate":"2024-05-08","penaltyExpiryDate":"2026-06-01","communicationsDate":"2024-05-11","lateSubmissions":[{"lateSubmissionID":"1054800","taxReturnStatus":"Fulfilled","taxPeriodStartDate":"2024-01-01","taxPeriodEndDate":"2024-03-31","taxPeriodDueDate":"2024-05-07","returnReceiptDate":"2024-11-12"}],"chargeReference":"XS212345678901","chargeAmount":200,"chargeOutstandingAmount":200,"chargeDueDate":"2024-02-28"}]},"latePaymentPenalty":{"details":[{"principalChargeReference":"XV123451234512","penaltyCategory":"LPP1","penaltyStatus":"posted","penaltyAmountAccruing":0,"penaltyAmountPosted":400,"penaltyAmountPaid":0,"penaltyAmountOutstanding":400,"latePaymentPenalty1LowerRateCalculationAmount":10000,"latePaymentPenalty1LowerRatePercentage":2,"latePaymentPenalty1HigherRateCalculationAmount":10000,"latePaymentPenalty1HigherRatePercentage":2,"penaltyChargeCreationDate":"2024-06-06","communicationsDate":"2024-06-09","penaltyChargeReference":"XP123456789012","penaltyChargeDueDate":"2024-07-06","principalChargeDocNumber":"10023852","principalChargeBillingFrom":"2024-01-01","principalChargeBillingTo":"2024-03-31","principalChargeDueDate":"2024-05-07","principalChargeLatestClearing":"2024-07-31","timeToPay":[{"timeToPayStartDate":"2024-07-06","timeToPayEndDate":"2024-07-11"}],"appealInformation":[{"appealStatus":"appeal-rejected","appealLevel":"statutory-review"}]},{"principalChargeReference":"XV123451234512","penaltyCategory":"LPP2","penaltyStatus":"accruing","penaltyAmountAccruing":30.68,"penaltyAmountPosted":25.21,"penaltyAmountPaid":0,"penaltyAmountOutstanding":25.21,"latePaymentPenalty2Days":"23","latePaymentPenalty2Percentage":4,"penaltyChargeCreationDate":"2024-07-01","communicationsDate":"2024-07-04","penaltyChargeReference":"XP298765432109","penaltyChargeDueDate":"2024-08-07","principalChargeDocNumber":"10023852","principalChargeBillingFrom":"2024-01-01","principalChargeBillingTo":"2024-03-31","principalChargeDueDate":"2024-05-07","principalChargeLatestClearing":"2024-07-31"}]}}`
 	p := "/organisations/vat/{vrn}/penalties"
-	runWire(t, f, []wireCase{
+	runWire(t, f, true, []wireCase{
 		{name: "no header is DEFAULT", path: p, status: 200, want: oasAllFields},
 		{name: "DEFAULT is HMRC's all-fields example", path: p, hdr: scenario("DEFAULT"), status: 200, want: oasAllFields},
 		{name: "NO_PENALTIES", path: p, hdr: scenario("NO_PENALTIES"), status: 200, want: `{}`},
@@ -630,7 +677,7 @@ func TestFinancialDetailsAndInformation(t *testing.T) {
 	oasFinancial := `{"totalisations":{"totalOverdue":123.45,"totalNotYetDue":12.34,"totalBalance":109.99,"totalCredit":13.46,"totalCleared":12.35,"additionalReceivableTotalisations":{"totalAccountPostedInterest":13.12,"totalAccountAccruingInterest":12.1}},"documentDetails":[{"postingDate":"2024-05-07","issueDate":"2024-05-07","documentTotalAmount":123.45,"documentClearedAmount":111.11,"documentOutstandingAmount":12.34,"documentInterestTotals":{"interestPostedAmount":13.12,"interestAccruingAmount":12.1},"lineItemDetails":[{"chargeDescription":"VAT Return","periodFromDate":"2024-01-01","periodToDate":"2024-03-31","netDueDate":"2024-05-07","amount":123.45,"lineItemInterestDetails":{"interestStartDate":"2024-05-08","currentInterestRate":2,"interestPostedAmount":13.12,"interestAccruingAmount":12.1}}]}]}`
 	fd := "/organisations/vat/{vrn}/financial-details/"
 	info := "/organisations/vat/{vrn}/information"
-	runWire(t, f, []wireCase{
+	runWire(t, f, true, []wireCase{
 		{name: "DEFAULT", path: fd + "XP123456789012", hdr: scenario("DEFAULT"), status: 200, want: oasFinancial},
 		{name: "DEFAULT for any valid reference", path: fd + "XA000000000000", hdr: scenario("DEFAULT"), status: 200, want: oasFinancial},
 		{name: "no header: a reference from the DEFAULT penalties", path: fd + "XS198765432109", status: 200, want: oasFinancial},
@@ -656,7 +703,7 @@ func TestInsolventOrganisation(t *testing.T) {
 	srv.SetNow(testNow)
 	user, tok := srv.TestOrganisation(t, Organisation{Insolvent: true})
 	f := &fixture{srv, user, tok}
-	runWire(t, f, []wireCase{
+	runWire(t, f, true, []wireCase{
 		{name: "obligations", path: "/organisations/vat/{vrn}/obligations?status=O", status: 403, want: wantInsolvent},
 		{name: "submit", method: "POST", path: "/organisations/vat/{vrn}/returns", body: validReturn(t, nil), status: 403, want: wantInsolvent},
 		{name: "view", path: "/organisations/vat/{vrn}/returns/A001", status: 403, want: wantInsolvent},

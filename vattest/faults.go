@@ -70,11 +70,11 @@ func (f Fault) validate() error {
 	case f.Action < FaultAuto || f.Action > FaultProcessThenRespond:
 		return fmt.Errorf("unknown Action %d", f.Action)
 	case f.Times < -1:
-		return fmt.Errorf("Times %d: must be −1, 0 or more", f.Times)
+		return fmt.Errorf("fault Times %d: must be −1, 0 or more", f.Times)
 	case f.Delay < 0:
 		return errors.New("negative Delay")
 	case f.Status != 0 && (f.Status < 100 || f.Status > 599):
-		return fmt.Errorf("Status %d is not an HTTP status", f.Status)
+		return fmt.Errorf("fault Status %d is not an HTTP status", f.Status)
 	case (f.Action == FaultRespond || f.Action == FaultProcessThenRespond) && f.Status == 0:
 		return errors.New("an answering Action needs a Status")
 	case f.ContentLength < 0:

@@ -322,3 +322,21 @@ func TestClientCredentialsScope(t *testing.T) {
 	assert.Equal(t, "read:vat", tok["scope"])
 	assert.Equal(t, float64(14400), tok["expires_in"])
 }
+
+func TestRequestLogRedactsSecrets(t *testing.T) {
+	t.Parallel()
+	srv := NewTestServer(t)
+	app := srv.DefaultApplication()
+	user, err := srv.CreateOrganisation(Organisation{})
+	require.NoError(t, err)
+	resp, _ := getAuthorize(t, srv, authorizeQuery(app, map[string]string{"user_id": user.UserID, "password": user.Password, "client_secret": app.ClientSecret}).Encode())
+	require.Equal(t, 400, resp.StatusCode)
+	resp, _ = getAuthorize(t, srv, authorizeQuery(app, map[string]string{"user_id": user.UserID, "password": user.Password}).Encode())
+	require.Equal(t, 302, resp.StatusCode)
+	for _, r := range srv.Requests() {
+		assert.NotContains(t, r.RawQuery, user.Password)
+		assert.NotContains(t, r.RawQuery, app.ClientSecret)
+		assert.Contains(t, r.RawQuery, "password=REDACTED")
+		assert.Contains(t, r.RawQuery, "user_id="+user.UserID)
+	}
+}

@@ -298,7 +298,7 @@ var recordedHeaders = []string{"Accept", "Content-Type", "Gov-Test-Scenario", "U
 
 // begin starts the record of a request and counts submissions.
 func (s *Server) begin(r *http.Request) *Request {
-	rec := &Request{Method: r.Method, Path: r.URL.EscapedPath(), RawQuery: r.URL.RawQuery, Header: http.Header{}}
+	rec := &Request{Method: r.Method, Path: r.URL.EscapedPath(), RawQuery: redactQuery(r.URL.RawQuery), Header: http.Header{}}
 	for _, k := range recordedHeaders {
 		if v, ok := r.Header[k]; ok {
 			rec.Header[k] = append([]string(nil), v...)
@@ -337,4 +337,31 @@ func (s *Server) finish(rec *Request, w *statusWriter) {
 	}
 	s.requests[s.oldest] = *rec // a ring once full
 	s.oldest = (s.oldest + 1) % maxRecordedRequests
+}
+
+// secretParams are query parameters whose values are never recorded.
+var secretParams = []string{"password", "client_secret", "code", "code_verifier", "refresh_token", "access_token"}
+
+// redactQuery replaces the values of secret parameters with "REDACTED".
+func redactQuery(raw string) string {
+	if raw == "" {
+		return raw
+	}
+	q, err := url.ParseQuery(raw)
+	if err != nil {
+		return "REDACTED"
+	}
+	changed := false
+	for _, k := range secretParams {
+		if vs, ok := q[k]; ok {
+			for i := range vs {
+				vs[i] = "REDACTED"
+			}
+			changed = true
+		}
+	}
+	if !changed {
+		return raw
+	}
+	return q.Encode()
 }
