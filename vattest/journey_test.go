@@ -342,3 +342,24 @@ func TestDateHeaderFollowsTheClock(t *testing.T) {
 	r := f.do(t, "GET", f.vat("/obligations?status=O"), nil, "")
 	assert.Equal(t, "Sun, 15 Jun 2025 10:30:00 GMT", r.header.Get("Date"))
 }
+
+func TestSmallAccessors(t *testing.T) {
+	t.Parallel()
+	srv := NewTestServer(t)
+	srv.SetNow(testNow)
+	assert.Equal(t, testNow, srv.Now())
+	srv.Advance(time.Minute)
+	assert.Equal(t, testNow.Add(time.Minute), srv.Now())
+	u, tok := srv.TestOrganisation(t, Organisation{Obligations: []Obligation{{PeriodKey: "0000", Start: "2025-01-15", End: "2025-04-14"}}})
+	ot := tok.OAuth2()
+	assert.Equal(t, tok.AccessToken, ot.AccessToken)
+	assert.Equal(t, tok.RefreshToken, ot.RefreshToken)
+	assert.Equal(t, tok.Expiry, ot.Expiry)
+	assert.Equal(t, testNow.Add(time.Minute+4*time.Hour), tok.Expiry)
+	assert.Equal(t, "read:vat write:vat", tok.Scope)
+	// a period ending mid-month is due one month and seven days later
+	assert.Equal(t, "2025-05-21", srv.Obligations(u.VRN)[0].Due)
+	fh := FraudHeaders{"Gov-Client-Screens": {"a", "b"}}
+	assert.Equal(t, []string{"a", "b"}, fh.Values("gov-client-screens"))
+	assert.Equal(t, "[1 fraud prevention header]", fh.String())
+}

@@ -5,10 +5,12 @@ import (
 	"io"
 	"net"
 	"net/http"
+	"net/url"
 	"strings"
 	"testing"
 	"time"
 
+	"github.com/go-mtd/vat/vattest/internal/civil"
 	"github.com/stretchr/testify/require"
 	"go.uber.org/goleak"
 )
@@ -93,3 +95,7 @@ func readAtLeast(c net.Conn, buf []byte) (int, error) {
 }
 
 func sprint(format string, v any) string { return fmt.Sprintf(format, v) }
+
+func newRequestForQuery(u *url.URL) *http.Request { return &http.Request{URL: u} }
+
+func testToday() civil.Date { return civil.Of(testNow) }
