@@ -69,8 +69,6 @@ type Organisation struct {
 	// generates a check-digit-valid one when it is empty; WithOrganisation
 	// requires it.
 	VRN string
-	// Name is the organisation's name ("Company " and random letters when empty).
-	Name string
 	// RegistrationDate is the effective VAT registration date, YYYY-MM-DD;
 	// when empty it is 1 to 20 years before today, as HMRC's test users get.
 	RegistrationDate string

@@ -228,6 +228,9 @@ func (s *Server) authenticate(c *call) bool {
 	s.mu.Lock()
 	c.now = s.clock.now()
 	t, found := s.tokens[strings.TrimSpace(value)]
+	if found && !c.now.Before(t.expiry) {
+		delete(s.tokens, t.value) // expired for good, even if the clock is set back
+	}
 	if !strings.EqualFold(scheme, "Bearer") || !found || !c.now.Before(t.expiry) {
 		s.mu.Unlock()
 		writeJSON(c.w, http.StatusUnauthorized, bodyInvalidCredentials)

@@ -356,12 +356,10 @@ func (s *Server) addOrganisationLocked(org Organisation, u *user) (*organisation
 	}
 	today := s.todayLocked()
 	o := &organisation{
-		vrn: org.VRN, name: org.Name, returns: map[string]*storedReturn{},
+		vrn: org.VRN, returns: map[string]*storedReturn{},
 		directDebit: org.DirectDebit, bank: org.RepaymentBankAccount, insolvent: org.Insolvent,
 	}
-	if o.name == "" {
-		o.name = "Company " + randomLetters(3, "ABCDEFGHIJKLMNOPQRSTUVWXYZ") + randomDigits(3)
-	}
+	o.name = "Company " + randomLetters(3, "ABCDEFGHIJKLMNOPQRSTUVWXYZ") + randomDigits(3)
 	if org.RegistrationDate != "" {
 		o.regDate, _ = civil.Parse(org.RegistrationDate)
 	} else {
