@@ -1,0 +1,106 @@
+package vattest
+
+import (
+	"encoding/json"
+	"net/http"
+	"testing"
+
+	"github.com/stretchr/testify/assert"
+	"github.com/stretchr/testify/require"
+)
+
+// deviceIDValidator accepts headers with a Gov-Client-Device-ID and answers
+// in the shape of HMRC's Test Fraud Prevention Headers API.
+func deviceIDValidator(h http.Header) (bool, []byte) {
+	if h.Get("Gov-Client-Device-ID") != "" {
+		return true, []byte(`{"specVersion":"3.3","code":"VALID_HEADERS","message":"All headers appear to be valid."}`)
+	}
+	return false, []byte(`{"specVersion":"3.3","code":"INVALID_HEADERS","message":"At least 1 header is invalid","errors":[{"code":"MISSING_HEADER","message":"Header required","headers":["gov-client-device-id"]}]}`)
+}
+
+func TestFraudHeaderAPI(t *testing.T) {
+	t.Parallel()
+	f := newFixture(t, WithFraudHeaderValidator(deviceIDValidator), WithApplication("second-app", "secret"))
+	app := f.srv.IssueApplicationToken()
+	auth := map[string]string{"Authorization": "Bearer " + app.AccessToken}
+
+	r := f.do(t, "GET", "/test/fraud-prevention-headers/validate", map[string]string{"Authorization": auth["Authorization"], "Gov-Client-Device-ID": "d1"}, "")
+	assert.Equal(t, 200, r.status)
+	assert.Equal(t, `{"specVersion":"3.3","code":"VALID_HEADERS","message":"All headers appear to be valid."}`, r.body)
+	r = f.do(t, "GET", "/test/fraud-prevention-headers/validate", auth, "")
+	assert.Equal(t, 200, r.status)
+	assert.Contains(t, r.body, `"MISSING_HEADER"`)
+
+	// VAT calls are not rejected, but their headers are kept for feedback.
+	dm := "Gov-Client-Connection-Method"
+	assert.Equal(t, 200, f.do(t, "GET", f.vat("/obligations?status=O"), map[string]string{dm: "DESKTOP_APP_DIRECT"}, "").status)
+	f.srv.Advance(1)
+	assert.Equal(t, 200, f.do(t, "GET", f.vat("/obligations?status=F&from=2024-10-01&to=2024-12-31"), map[string]string{dm: "DESKTOP_APP_DIRECT", "Gov-Client-Device-ID": "d2"}, "").status)
+	f.srv.Advance(1)
+	assert.Equal(t, 200, f.do(t, "GET", f.vat("/penalties"), map[string]string{dm: "WEB_APP_VIA_SERVER"}, "").status)
+
+	r = f.do(t, "GET", "/test/fraud-prevention-headers/vat-mtd/validation-feedback", auth, "")
+	require.Equal(t, 200, r.status, r.body)
+	var fb struct {
+		SpecVersion string
+		Requests    []map[string]any
+	}
+	require.NoError(t, json.Unmarshal([]byte(r.body), &fb))
+	assert.Equal(t, "3.3", fb.SpecVersion)
+	require.Len(t, fb.Requests, 2, "the latest request to each endpoint")
+	assert.Equal(t, "/organisations/vat/"+f.user.VRN+"/obligations", fb.Requests[0]["path"])
+	assert.Equal(t, "GET", fb.Requests[0]["method"])
+	assert.Equal(t, "VALID_HEADERS", fb.Requests[0]["code"], "the later obligations request had a device ID")
+	assert.Equal(t, "2025-06-15T10:30:00.000Z", fb.Requests[0]["requestTimestamp"])
+	assert.Equal(t, "INVALID_HEADERS", fb.Requests[1]["code"])
+	assert.Regexp(t, `^\{"specVersion":"3.3","requests":\[\{"path":"[^"]+","method":"GET","requestTimestamp":"[^"]+","code":"VALID_HEADERS","message"`, r.body, "HMRC's member order")
+
+	r = f.do(t, "GET", "/test/fraud-prevention-headers/vat-mtd/validation-feedback?connectionMethod=WEB_APP_VIA_SERVER", auth, "")
+	require.NoError(t, json.Unmarshal([]byte(r.body), &fb))
+	require.Len(t, fb.Requests, 1)
+	assert.Equal(t, "/organisations/vat/"+f.user.VRN+"/penalties", fb.Requests[0]["path"])
+
+	r = f.do(t, "GET", "/test/fraud-prevention-headers/self-assessment-mtd/validation-feedback", auth, "")
+	assert.Equal(t, `{"requests":[]}`, r.body, "no requests to that API")
+	r = f.do(t, "GET", "/test/fraud-prevention-headers/no-such-api/validation-feedback", auth, "")
+	assert.Equal(t, 404, r.status)
+	r = f.do(t, "GET", "/test/fraud-prevention-headers/validate", map[string]string{"Authorization": ""}, "")
+	assert.Equal(t, 401, r.status)
+
+	// another application's feedback is its own
+	status, tok := postForm(t, f.srv, "/oauth/token", map[string][]string{"grant_type": {"client_credentials"}, "client_id": {"second-app"}, "client_secret": {"secret"}})
+	require.Equal(t, 200, status)
+	r = f.do(t, "GET", "/test/fraud-prevention-headers/vat-mtd/validation-feedback", map[string]string{"Authorization": "Bearer " + tok["access_token"].(string)}, "")
+	assert.Equal(t, `{"requests":[]}`, r.body)
+}
+
+func TestFraudHeaderAPIWithoutValidator(t *testing.T) {
+	t.Parallel()
+	f := newFixture(t)
+	app := f.srv.IssueApplicationToken()
+	for _, p := range []string{"/test/fraud-prevention-headers/validate", "/test/fraud-prevention-headers/vat-mtd/validation-feedback"} {
+		r := f.do(t, "GET", p, map[string]string{"Authorization": "Bearer " + app.AccessToken}, "")
+		assert.Equal(t, 404, r.status, p)
+		assert.Equal(t, wantNoResource, r.body, p)
+	}
+}
+
+func TestFraudHeaderEnforcement(t *testing.T) {
+	t.Parallel()
+	f := newFixture(t, WithFraudHeaderValidator(deviceIDValidator), WithFraudHeaderEnforcement())
+	r := f.do(t, "GET", f.vat("/obligations?status=O"), nil, "")
+	assert.Equal(t, 400, r.status)
+	assert.Contains(t, r.body, `"INVALID_HEADERS"`)
+	r = f.do(t, "GET", f.vat("/obligations?status=O"), map[string]string{"Gov-Client-Device-ID": "d"}, "")
+	assert.Equal(t, 200, r.status)
+	// other APIs are not checked
+	assert.Equal(t, 200, f.do(t, "GET", "/create-test-user/services", nil, "").status)
+}
+
+func TestFeedbackWithAValidatorThatIsNotJSON(t *testing.T) {
+	t.Parallel()
+	f := newFixture(t, WithFraudHeaderValidator(func(http.Header) (bool, []byte) { return true, []byte("ok") }))
+	f.do(t, "GET", f.vat("/penalties"), nil, "")
+	r := f.do(t, "GET", "/test/fraud-prevention-headers/vat-mtd/validation-feedback", nil, "")
+	assert.Regexp(t, `^\{"requests":\[\{"path":"/organisations/vat/\d{9}/penalties","method":"GET","requestTimestamp":"2025-06-15T10:30:00.000Z","code":"VALID_HEADERS"\}\]\}$`, r.body)
+}
