@@ -1045,13 +1045,21 @@ func appendMFATimestamp(b []byte, t time.Time) ([]byte, string) {
 		return b, "timestamp year must be between 0000 and 9999"
 	}
 	ms := t.Nanosecond() / int(time.Millisecond)
-	b = t.AppendFormat(b, "2006-01-02T15%3A04")
+	year, month, day := t.Date()
+	b = append2(append2(b, year/100), year%100)
+	b = append(b, '-')
+	b = append2(b, int(month))
+	b = append(b, '-')
+	b = append2(b, day)
+	b = append(b, 'T')
+	b = append2(b, t.Hour())
+	b = append(b, "%3A"...)
+	b = append2(b, t.Minute())
 	if t.Second() != 0 || ms != 0 {
 		b = append(b, "%3A"...)
 		b = append2(b, t.Second())
 		if ms != 0 {
-			b = append(b, '.')
-			b = append(b, byte('0'+ms/100), byte('0'+ms/10%10), byte('0'+ms%10))
+			b = append(b, '.', byte('0'+ms/100), byte('0'+ms/10%10), byte('0'+ms%10))
 		}
 	}
 	return append(b, 'Z'), ""

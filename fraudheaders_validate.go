@@ -995,7 +995,7 @@ func (c *checker) crossCheck() {
 	fwd, ok1 := c.value("gov-vendor-forwarded")
 	vip, ok2 := c.value("gov-vendor-public-ip")
 	cip, ok3 := c.value("gov-client-public-ip")
-	if !ok1 || !ok2 || !ok3 || fwd == "" || len(c.values["gov-vendor-forwarded"]) != 1 {
+	if !ok1 || !ok2 || !ok3 || fwd == "" || vip == "" || cip == "" || len(c.values["gov-vendor-forwarded"]) != 1 {
 		return
 	}
 	if c.method != "" && !c.method.RequiredHeaders().Has(GovVendorForwarded) {
