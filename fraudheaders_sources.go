@@ -959,8 +959,9 @@ func (s *ServerCollector) Middleware(next http.Handler) http.Handler {
 					MaxAge: 400 * 24 * 60 * 60, SameSite: http.SameSiteLaxMode,
 					Secure: r.TLS != nil || !s.cfg.InsecureCookies}
 				http.SetCookie(w, cookie)
+				kept := r.Cookies()
 				r.Header.Del("Cookie")
-				for _, c := range r.Cookies() {
+				for _, c := range kept {
 					if c.Name != s.cfg.DeviceIDCookie {
 						r.AddCookie(c)
 					}

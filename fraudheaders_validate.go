@@ -532,7 +532,7 @@ func scanKV(v string, list bool, keys []string) scan {
 			if isPlaceholder(p.val) {
 				s.placeholder = true
 			}
-			if slices.ContainsFunc(ps, func(q pair) bool { return q.key == p.key }) {
+			if keys != nil && slices.ContainsFunc(ps, func(q pair) bool { return q.key == p.key }) {
 				s.repeatedKey = true
 			}
 			if keys != nil && !slices.Contains(keys, p.key) {
