@@ -281,10 +281,6 @@ func (c *DeviceCollector) ClientValues(ctx context.Context) (*ClientValues, erro
 		VendorVersion:    cloneKV(c.cfg.VendorVersion),
 		VendorLicenseIDs: cloneKV(c.cfg.VendorLicenseIDs),
 	}
-	if m.ViaServer() {
-		// The server adds its own versions after the client's.
-		cv.VendorVersion = cloneKV(c.cfg.VendorVersion)
-	}
 	ifaces, err := c.probe.Interfaces()
 	if err != nil {
 		return nil, fmt.Errorf("vat: reading the network interfaces: %w", err)
@@ -555,11 +551,10 @@ func (cv *ClientValues) applyTo(f *FraudHeaders) {
 // keepRequired clears the values f's connection method does not need.
 func (f *FraudHeaders) keepRequired() {
 	req := f.ConnectionMethod.RequiredHeaders()
-	var zero FraudHeaders
 	for n := range (allFraudHeaders &^ req).All() {
 		switch n {
 		case GovClientBrowserJSUserAgent:
-			f.BrowserJSUserAgent = zero.BrowserJSUserAgent
+			f.BrowserJSUserAgent = ""
 		case GovClientLocalIPs:
 			f.LocalIPs = nil
 		case GovClientLocalIPsTimestamp:
@@ -1014,7 +1009,9 @@ type EndUser struct {
 // Headers builds the headers of one end-user request r, received with
 // connection method m (one of the *_VIA_SERVER methods), from the device's
 // values cv (nil for none) and the user u. The result keeps only the headers
-// m needs; the Client checks it before use. For DESKTOP_APP_VIA_SERVER,
+// m needs; the Client checks it before use. For WEB_APP_VIA_SERVER only the
+// browser's own values are taken from cv (device ID, screens, window size,
+// timezone, user agent). For DESKTOP_APP_VIA_SERVER,
 // MOBILE_APP_VIA_SERVER and OTHER_VIA_SERVER both the client (cv) and the
 // server (configuration) must contribute a Gov-Vendor-Version entry.
 func (s *ServerCollector) Headers(r *http.Request, m ConnectionMethod, cv *ClientValues, u EndUser) (*FraudHeaders, error) {
@@ -1023,6 +1020,12 @@ func (s *ServerCollector) Headers(r *http.Request, m ConnectionMethod, cv *Clien
 	}
 	if cv == nil {
 		cv = &ClientValues{}
+	}
+	if m == WebAppViaServer {
+		// A browser contributes only what the browser script collects; it
+		// cannot add versions, licences or an operating-system user.
+		cv = &ClientValues{DeviceID: cv.DeviceID, Screens: cv.Screens, WindowSize: cv.WindowSize,
+			Timezone: cv.Timezone, BrowserJSUserAgent: cv.BrowserJSUserAgent}
 	}
 	if m != WebAppViaServer && (len(cv.VendorVersion) == 0 || len(s.cfg.VendorVersion) == 0) {
 		return nil, errors.New("vat: ServerCollector.Headers: " + string(m) +

@@ -546,6 +546,11 @@ func TestServerCollectorWebApp(t *testing.T) {
 		"timezone":         "UTC+01:00",
 		"browserUserAgent": "Mozilla/5.0 (Macintosh; Intel Mac OS X 10_15_7) AppleWebKit/537.36 (KHTML, like Gecko) HeadlessChrome/145.0.7632.6 Safari/537.36",
 		"deviceId":         "00000000-0000-4000-8000-000000000000",
+		// A browser cannot add these: they are ignored for web apps.
+		"vendorVersion": []map[string]string{{"key": "injected", "value": "1"}},
+		"licenseIds":    []map[string]string{{"key": "injected", "value": HashLicenseKey("x")}},
+		"osUser":        "injected",
+		"localIps":      []string{"10.9.9.9"},
 	}, "5cb18783-e15d-420b-8177-2f43212882aa") {
 		r.AddCookie(c)
 	}
