@@ -723,6 +723,9 @@ var ErrNoFraudHeaders = errors.New("vat: no fraud prevention headers")
 // the format the specification gives. Problems are reported as
 // *FraudHeaderError values (joined with errors.Join when there are several).
 //
+// Headers that f's connection method does not need are sent if they have a
+// value (the collectors in this package set only the needed ones).
+//
 // The encoding reproduces the specification's examples byte for byte:
 // percent-encoding leaves only A-Z a-z 0-9 - . _ ~ as they are and writes
 // everything else as %XX with upper-case hex (a space is %20, never '+');
@@ -735,6 +738,18 @@ func (f *FraudHeaders) Header() (http.Header, error) {
 		return nil, err
 	}
 	return h, nil
+}
+
+// Validate encodes f without the required-header check and validates the
+// result as ValidateFraudHeaders does, treating the headers in
+// f.AgreedMissing and f.AgreedEmpty as agreed with HMRC (reported as
+// warnings). Values that cannot be encoded at all are returned as the error.
+func (f *FraudHeaders) Validate() (*FraudHeadersValidation, error) {
+	h := make(http.Header, numFraudHeaders)
+	if err := f.encode(h, false); err != nil {
+		return nil, err
+	}
+	return FraudHeadersValidator{AgreedMissing: f.AgreedMissing | f.AgreedEmpty}.Validate(h), nil
 }
 
 // writeTo checks f against the required set of f's connection method (a

@@ -843,3 +843,59 @@ func collectOnThisMachine(t *testing.T, m ConnectionMethod) (http.Header, *Fraud
 	require.NoError(t, err)
 	return h, ValidateFraudHeaders(h)
 }
+
+func ExampleNewDeviceCollector() {
+	collector, err := NewDeviceCollector(DeviceCollectorConfig{
+		ConnectionMethod: DesktopAppDirect,
+		AppName:          "my-accounts", // the device ID lives in <config dir>/my-accounts/device-id
+		ProductName:      "My Accounts",
+		VendorVersion:    []KeyValue{{Key: "my-accounts", Value: "1.6.0"}},
+		VendorLicenseIDs: []KeyValue{{Key: "my-accounts", Value: HashLicenseKey("XXXX-YYYY-ZZZZ")}},
+		Update: func(ctx context.Context, f *FraudHeaders) error {
+			// Values only the user interface knows, read at request time.
+			f.Screens = []Screen{{Width: 2560, Height: 1440, ScalingFactor: ScalingFactorThousandths(1500), ColourDepth: 30}}
+			f.WindowSize = WindowSize{Width: 1280, Height: 800}
+			f.UserIDs = append(f.UserIDs, KeyValue{Key: "my-accounts", Value: "alice@example.com"})
+			f.MultiFactor = []MultiFactor{{Type: MultiFactorTOTP, Timestamp: time.Now(), UniqueReference: HashLicenseKey("totp-secret-id")}}
+			return nil
+		},
+	})
+	if err != nil {
+		fmt.Println(err)
+		return
+	}
+	// The collector is a FraudHeaderSource: give it to the Client, which
+	// calls it before every request.
+	var _ FraudHeaderSource = collector
+}
+
+func ExampleServerCollector() {
+	sc, err := NewServerCollector(ServerCollectorConfig{
+		VendorPublicIP: netip.MustParseAddr("203.0.113.6"),
+		TrustedProxies: []netip.Prefix{netip.MustParsePrefix("10.0.0.0/8")},
+		ProductName:    "My Accounts Online",
+		VendorVersion:  []KeyValue{{Key: "my-accounts-web", Value: "2.2.2"}},
+	})
+	if err != nil {
+		fmt.Println(err)
+		return
+	}
+	mux := http.NewServeMux()
+	mux.Handle("GET /fraudheaders.js", BrowserCollectorHandler()) // <script src="/fraudheaders.js"> on every page
+	mux.HandleFunc("POST /vat/returns", func(w http.ResponseWriter, r *http.Request) {
+		browser, err := sc.BrowserValues(r)
+		if err != nil {
+			http.Error(w, "bad browser values", http.StatusBadRequest)
+			return
+		}
+		src, err := sc.Source(r, WebAppViaServer, browser, EndUser{
+			UserIDs: []KeyValue{{Key: "my-accounts-web", Value: "alice123"}},
+		})
+		if err != nil {
+			http.Error(w, err.Error(), http.StatusBadRequest)
+			return
+		}
+		_ = src // pass src to the Client's per-call fraud header option
+	})
+	_ = http.Handler(sc.Middleware(mux))
+}
