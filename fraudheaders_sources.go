@@ -325,7 +325,7 @@ func (c *DeviceCollector) DeviceID() (string, error) {
 	if dir == "" {
 		base, err := c.probe.UserConfigDir()
 		if err != nil {
-			return "", fmt.Errorf("vat: finding the user configuration directory: %w", err)
+			return "", fmt.Errorf("vat: finding the user configuration directory: %w", withoutPath(err))
 		}
 		dir = filepath.Join(base, c.cfg.AppName)
 	}
@@ -345,22 +345,22 @@ func loadDeviceID(dir string, random io.Reader) (string, error) {
 			return strings.ToLower(id), nil
 		}
 	} else if !errors.Is(err, fs.ErrNotExist) {
-		return "", fmt.Errorf("vat: reading the device ID: %w", err)
+		return "", fmt.Errorf("vat: reading the device ID: %w", withoutPath(err))
 	}
 	id, err := newUUID(random)
 	if err != nil {
 		return "", err
 	}
 	if err := os.MkdirAll(dir, 0o700); err != nil {
-		return "", fmt.Errorf("vat: storing the device ID: %w", err)
+		return "", fmt.Errorf("vat: storing the device ID: %w", withoutPath(err))
 	}
 	tmp, err := os.CreateTemp(dir, ".device-id-*")
 	if err != nil {
-		return "", fmt.Errorf("vat: storing the device ID: %w", err)
+		return "", fmt.Errorf("vat: storing the device ID: %w", withoutPath(err))
 	}
 	defer os.Remove(tmp.Name())
 	if err := writeAndClose(tmp, id+"\n"); err != nil {
-		return "", fmt.Errorf("vat: storing the device ID: %w", err)
+		return "", fmt.Errorf("vat: storing the device ID: %w", withoutPath(err))
 	}
 	if !exists {
 		// Link fails if another process stored an ID meanwhile: use theirs.
@@ -374,9 +374,24 @@ func loadDeviceID(dir string, random io.Reader) (string, error) {
 		}
 	}
 	if err := os.Rename(tmp.Name(), path); err != nil {
-		return "", fmt.Errorf("vat: storing the device ID: %w", err)
+		return "", fmt.Errorf("vat: storing the device ID: %w", withoutPath(err))
 	}
 	return id, nil
+}
+
+// withoutPath drops the file names from an operating-system error: paths
+// under the user's home directory carry the user name, which is a fraud
+// prevention header value.
+func withoutPath(err error) error {
+	var pe *fs.PathError
+	var le *os.LinkError
+	switch {
+	case errors.As(err, &pe):
+		return pe.Err
+	case errors.As(err, &le):
+		return le.Err
+	}
+	return err
 }
 
 func writeAndClose(f *os.File, s string) error {

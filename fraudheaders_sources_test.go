@@ -227,6 +227,23 @@ func TestDeviceIDUnderUserConfigDir(t *testing.T) {
 	assert.ErrorContains(t, err, "user configuration directory")
 }
 
+func TestDeviceIDErrorsHaveNoPaths(t *testing.T) {
+	t.Parallel()
+	base := t.TempDir()
+	blocker := filepath.Join(base, marker)
+	require.NoError(t, os.WriteFile(blocker, nil, 0o600))
+	_, err := loadDeviceID(filepath.Join(blocker, "dir"), rand.Reader)
+	require.Error(t, err)
+	assert.NotContains(t, err.Error(), marker)
+	assert.Contains(t, err.Error(), "vat: ")
+
+	require.NoError(t, os.Mkdir(filepath.Join(base, "d"), 0o700))
+	require.NoError(t, os.Mkdir(filepath.Join(base, "d", "device-id"), 0o700))
+	_, err = loadDeviceID(filepath.Join(base, "d"), rand.Reader)
+	require.Error(t, err)
+	assert.NotContains(t, err.Error(), base)
+}
+
 func TestDeviceIDConcurrentFirstUse(t *testing.T) {
 	t.Parallel()
 	dir := t.TempDir()
