@@ -55,6 +55,7 @@ type config struct {
 	retry     RetryPolicy
 	limiter   Limiter
 	sleep     func(context.Context, time.Duration) error
+	fraud     FraudHeaderSource
 }
 
 // Option configures a Client. Options check their arguments: NewClient
@@ -195,6 +196,24 @@ func WithApplicationTokenSource(ts oauth2.TokenSource) Option {
 	}
 }
 
+// WithFraudHeaders sets the source of the fraud prevention headers
+// (Gov-Client-*, Gov-Vendor-*) that HMRC requires by law on every call. The
+// Client asks it for headers immediately before each request (and retry),
+// checks them against the required set of their connection method, and
+// refuses to send a request whose headers are incomplete or malformed. A
+// per-call WithCallFraudHeaders overrides it, for web applications whose
+// headers describe each end user's request. A Client for Production refuses
+// to call HMRC with no source at all.
+func WithFraudHeaders(src FraudHeaderSource) Option {
+	return func(c *config) error {
+		if src == nil {
+			return errors.New("vat: WithFraudHeaders: nil FraudHeaderSource")
+		}
+		c.fraud = src
+		return nil
+	}
+}
+
 // WithUserAgent names the software making the calls. It is sent as the
 // User-Agent header, followed by this package's own name and version.
 func WithUserAgent(ua string) Option {
@@ -255,6 +274,20 @@ type callConfig struct {
 	scenarioFor string // the endpoint a typed scenario belongs to
 	meta        *ResponseMeta
 	resubmit    bool
+	fraud       FraudHeaderSource
+}
+
+// WithCallFraudHeaders sends this call with the fraud prevention headers of
+// src instead of the Client's (see WithFraudHeaders). Web applications build
+// one source per end-user request, for example with ServerCollector.Source.
+func WithCallFraudHeaders(src FraudHeaderSource) CallOption {
+	return func(cc *callConfig) error {
+		if src == nil {
+			return errors.New("vat: WithCallFraudHeaders: nil FraudHeaderSource")
+		}
+		cc.fraud = src
+		return nil
+	}
 }
 
 // WithTestScenario sends the Gov-Test-Scenario header, which makes HMRC's
@@ -503,6 +536,9 @@ func (c *Client) attempt(ctx context.Context, r *request, target, path string, p
 	if cc.scenario != "" {
 		h.Set("Gov-Test-Scenario", cc.scenario)
 	}
+	if err := c.fraudHeaders(ctx, r, h, cc); err != nil {
+		return outcome{err: err, local: true}
+	}
 	tok, err := c.token(ctx, r)
 	if err != nil {
 		return outcome{err: err, local: true}
@@ -543,6 +579,32 @@ func (e *transportError) Error() string {
 	return "vat: " + e.method + " " + e.path + ": " + e.err.Error()
 }
 func (e *transportError) Unwrap() error { return e.err }
+
+// fraudHeaders collects the fraud prevention headers for one attempt and
+// sets them on h. Errors name headers, never their values.
+func (c *Client) fraudHeaders(ctx context.Context, r *request, h http.Header, cc *callConfig) error {
+	src := cc.fraud
+	if src == nil {
+		src = c.cfg.fraud
+	}
+	if src == nil {
+		if c.cfg.env == Production {
+			return fmt.Errorf("vat: %s: HMRC requires fraud prevention headers on every call in production: configure a source with WithFraudHeaders", r.op)
+		}
+		return nil
+	}
+	fh, err := src.FraudHeaders(ctx)
+	if err != nil {
+		return fmt.Errorf("vat: %s: collecting fraud prevention headers: %w", r.op, err)
+	}
+	if fh == nil {
+		return fmt.Errorf("vat: %s: the fraud prevention header source returned nothing", r.op)
+	}
+	if err := fh.writeTo(h); err != nil {
+		return fmt.Errorf("vat: %s: fraud prevention headers not sent: %w", r.op, err)
+	}
+	return nil
+}
 
 // readBody reads r to EOF through the size cap.
 func readBody(r io.Reader) ([]byte, error) {

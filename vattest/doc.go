@@ -32,8 +32,8 @@
 //     refresh_token, client_credentials);
 //   - the Create Test User API under /create-test-user/;
 //   - the Test Fraud Prevention Headers API under
-//     /test/fraud-prevention-headers/, when a validator is configured
-//     ([WithFraudHeaderValidator]).
+//     /test/fraud-prevention-headers/, answered by the vat package's
+//     validator ([HMRCFraudHeaderValidator], or [WithFraudHeaderValidator]).
 //
 // # Order of checks
 //

@@ -74,15 +74,45 @@ func TestFraudHeaderAPI(t *testing.T) {
 	assert.Equal(t, `{"requests":[]}`, r.body)
 }
 
-func TestFraudHeaderAPIWithoutValidator(t *testing.T) {
+// TestFraudHeaderAPIDefaultValidator: without WithFraudHeaderValidator the
+// Test Fraud Prevention Headers API answers with the vat package's
+// validator, as HMRC's API does.
+func TestFraudHeaderAPIDefaultValidator(t *testing.T) {
 	t.Parallel()
 	f := newFixture(t)
 	app := f.srv.IssueApplicationToken()
-	for _, p := range []string{"/test/fraud-prevention-headers/validate", "/test/fraud-prevention-headers/vat-mtd/validation-feedback"} {
-		r := f.do(t, "GET", p, map[string]string{"Authorization": "Bearer " + app.AccessToken}, "")
-		assert.Equal(t, 404, r.status, p)
-		assert.Equal(t, wantNoResource, r.body, p)
+	auth := map[string]string{"Authorization": "Bearer " + app.AccessToken}
+	r := f.do(t, "GET", "/test/fraud-prevention-headers/validate", auth, "")
+	assert.Equal(t, 200, r.status)
+	assert.Equal(t, `{"specVersion":"3.3","code":"INVALID_HEADERS","message":"No fraud prevention headers submitted. These are required by law. Check the specification."}`, r.body)
+
+	// HMRC's documented example set for DESKTOP_APP_DIRECT (fraud prevention
+	// specification 3.3, assembled from its per-header examples).
+	valid := map[string]string{
+		"Authorization":                  auth["Authorization"],
+		"Gov-Client-Connection-Method":   "DESKTOP_APP_DIRECT",
+		"Gov-Client-Device-ID":           "beec798b-b366-47fa-b1f8-92cede14a1ce",
+		"Gov-Client-Local-IPs":           "fc00%3A%3A,10.1.2.3",
+		"Gov-Client-Local-IPs-Timestamp": "2020-09-21T14:30:05.123Z",
+		"Gov-Client-MAC-Addresses":       "ea%3A43%3A1a%3A5d%3A21%3A45,10%3A12%3Acc%3Afa%3Aaa%3A32",
+		"Gov-Client-Multi-Factor":        "type=AUTH_CODE&timestamp=2021-11-21T13%3A23Z&unique-reference=fc4b5fd6816f75a7c81fc8eaa9499d6a299bd803397166e8c4cf9280b801d62c,type=TOTP&timestamp=2021-11-21T13%3A20Z&unique-reference=0283da60063abfb3a87f1aed845d17fe2d9ba8c780b478dc4ae048f5ee97a6d5",
+		"Gov-Client-Screens":             "width=1920&height=1080&scaling-factor=1&colour-depth=16,width=3000&height=2000&scaling-factor=1.25&colour-depth=16",
+		"Gov-Client-Timezone":            "UTC+00:00",
+		"Gov-Client-User-Agent":          "os-family=Windows&os-version=Server%202012&device-manufacturer=Dell%20Inc.&device-model=OptiPlex%20980",
+		"Gov-Client-User-IDs":            "os=domain%5Calice&my-application=alice123",
+		"Gov-Client-Window-Size":         "width=1256&height=803",
+		"Gov-Vendor-License-IDs":         "my-licensed-software=8D7963490527D33716835EE7C195516D5E562E03B224E9B359836466EE40CDE1",
+		"Gov-Vendor-Product-Name":        "Product%20Name",
+		"Gov-Vendor-Version":             "my-application=1.6.0",
 	}
+	r = f.do(t, "GET", "/test/fraud-prevention-headers/validate", valid, "")
+	assert.Equal(t, 200, r.status)
+	assert.Equal(t, `{"specVersion":"3.3","code":"VALID_HEADERS","message":"All headers required for your connection method have been supplied and all appear to be valid. Validation is based on a single request. We have access to all requests and can draw additional conclusions."}`, r.body)
+
+	valid["Gov-Client-Timezone"] = "Europe/London"
+	r = f.do(t, "GET", "/test/fraud-prevention-headers/validate", valid, "")
+	assert.Contains(t, r.body, `"code":"INVALID_HEADERS"`)
+	assert.Contains(t, r.body, `"message":"Value must be a recognised timezone in UTC format, submitted as UTC±<hh>:<mm>","headers":["gov-client-timezone"]`)
 }
 
 func TestFraudHeaderEnforcement(t *testing.T) {

@@ -299,7 +299,6 @@ func TestWithOrganisation(t *testing.T) {
 		"negative rate":    {WithRateLimit(-1)},
 		"bad address":      {WithAddr("nowhere")},
 		"nil validator":    {WithFraudHeaderValidator(nil)},
-		"enforce alone":    {WithFraudHeaderEnforcement()},
 		"app without id":   {WithApplication("", "s")},
 		"app twice":        {WithApplication("a", "s"), WithApplication("a", "t")},
 		"http redirect":    {WithApplication("a", "s", "http://example.com/cb")},

@@ -1,6 +1,8 @@
 package vattest
 
 import (
+	"bytes"
+	"encoding/json"
 	"errors"
 	"fmt"
 	"net"
@@ -8,6 +10,8 @@ import (
 	"net/url"
 	"strings"
 	"time"
+
+	"github.com/go-mtd/vat"
 )
 
 // An Option configures a Server. Options check their arguments: [New]
@@ -27,7 +31,7 @@ type config struct {
 }
 
 func defaultConfig() config {
-	return config{addr: "127.0.0.1:0", now: time.Now, rate: 3}
+	return config{addr: "127.0.0.1:0", now: time.Now, rate: 3, validator: HMRCFraudHeaderValidator}
 }
 
 // WithAddr makes the server listen on addr ("host:port") instead of a free
@@ -182,8 +186,8 @@ type FraudHeaderValidator func(h http.Header) (valid bool, body []byte)
 //     (a specVersion member moves to the top level). The optional
 //     connectionMethod query parameter filters on Gov-Client-Connection-Method.
 //
-// Both are application-restricted. Without a validator they answer
-// 404 MATCHING_RESOURCE_NOT_FOUND.
+// Both are application-restricted. By default the validator is
+// HMRCFraudHeaderValidator.
 func WithFraudHeaderValidator(v FraudHeaderValidator) Option {
 	return func(c *config) error {
 		if v == nil {
@@ -194,12 +198,26 @@ func WithFraudHeaderValidator(v FraudHeaderValidator) Option {
 	}
 }
 
+// HMRCFraudHeaderValidator answers as HMRC's Test Fraud Prevention Headers
+// API does, with the vat package's validator (vat.ValidateFraudHeaders)
+// limited to HMRC's automated checks. Headers are valid unless it reports
+// errors (INVALID_HEADERS); warnings alone do not make them invalid.
+func HMRCFraudHeaderValidator(h http.Header) (valid bool, body []byte) {
+	res := vat.ValidateFraudHeaders(h).Automated()
+	var b bytes.Buffer
+	enc := json.NewEncoder(&b)
+	enc.SetEscapeHTML(false) // HMRC writes "UTC±<hh>:<mm>" as it is
+	if err := enc.Encode(res); err != nil {
+		return false, []byte(`{"code":"INVALID_HEADERS","message":"At least 1 header is invalid"}`)
+	}
+	return res.Code != vat.FPHInvalidHeaders, bytes.TrimSuffix(b.Bytes(), []byte("\n"))
+}
+
 // WithFraudHeaderEnforcement makes the server reject VAT API calls whose
 // fraud prevention headers the validator finds invalid: 400 with the
 // validator's body, after the platform's checks and before the VAT service's.
 // HMRC does not reject such calls today (it checks headers offline); this is
-// for test suites that want a failing test instead. It needs
-// [WithFraudHeaderValidator].
+// for test suites that want a failing test instead.
 func WithFraudHeaderEnforcement() Option {
 	return func(c *config) error {
 		c.enforce = true

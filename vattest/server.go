@@ -2,7 +2,6 @@ package vattest
 
 import (
 	"context"
-	"errors"
 	"fmt"
 	"html/template"
 	"net"
@@ -62,9 +61,6 @@ func New(opts ...Option) (*Server, error) {
 		if err := opt(&cfg); err != nil {
 			return nil, err
 		}
-	}
-	if cfg.enforce && cfg.validator == nil {
-		return nil, errors.New("vattest: WithFraudHeaderEnforcement needs WithFraudHeaderValidator")
 	}
 	data, err := loadCannedData()
 	if err != nil {

@@ -1,0 +1,200 @@
+package vat_test
+
+import (
+	"bytes"
+	"context"
+	"errors"
+	"fmt"
+	"log/slog"
+	"net/http"
+	"strings"
+	"sync"
+	"testing"
+
+	"github.com/go-mtd/vat"
+	"github.com/go-mtd/vat/vattest"
+	"github.com/stretchr/testify/assert"
+	"github.com/stretchr/testify/require"
+	"golang.org/x/oauth2"
+)
+
+// desktopHeaders is HMRC's documented example set for DESKTOP_APP_DIRECT
+// (fraud prevention specification 3.3), parsed into the model.
+func desktopHeaders(t testing.TB) *vat.FraudHeaders {
+	t.Helper()
+	h := http.Header{}
+	for k, v := range map[string]string{
+		"Gov-Client-Connection-Method":   "DESKTOP_APP_DIRECT",
+		"Gov-Client-Device-ID":           "beec798b-b366-47fa-b1f8-92cede14a1ce",
+		"Gov-Client-Local-IPs":           "fc00%3A%3A,10.1.2.3",
+		"Gov-Client-Local-IPs-Timestamp": "2020-09-21T14:30:05.123Z",
+		"Gov-Client-MAC-Addresses":       "ea%3A43%3A1a%3A5d%3A21%3A45,10%3A12%3Acc%3Afa%3Aaa%3A32",
+		"Gov-Client-Multi-Factor":        "type=AUTH_CODE&timestamp=2021-11-21T13%3A23Z&unique-reference=fc4b5fd6816f75a7c81fc8eaa9499d6a299bd803397166e8c4cf9280b801d62c",
+		"Gov-Client-Screens":             "width=1920&height=1080&scaling-factor=1&colour-depth=16",
+		"Gov-Client-Timezone":            "UTC+00:00",
+		"Gov-Client-User-Agent":          "os-family=Windows&os-version=Server%202012&device-manufacturer=Dell%20Inc.&device-model=OptiPlex%20980",
+		"Gov-Client-User-IDs":            "os=domain%5Calice&my-application=alice123",
+		"Gov-Client-Window-Size":         "width=1256&height=803",
+		"Gov-Vendor-License-IDs":         "my-licensed-software=8D7963490527D33716835EE7C195516D5E562E03B224E9B359836466EE40CDE1",
+		"Gov-Vendor-Product-Name":        "Product%20Name",
+		"Gov-Vendor-Version":             "my-application=1.6.0",
+	} {
+		h.Set(k, v)
+	}
+	fh, err := vat.ParseFraudHeaders(h)
+	require.NoError(t, err)
+	return fh
+}
+
+func TestFraudHeadersGoOnEveryRequest(t *testing.T) {
+	t.Parallel()
+	srv := vattest.NewTestServer(t, vattest.WithRateLimit(0))
+	user, tok := srv.TestOrganisation(t, vattest.Organisation{})
+	fh := desktopHeaders(t)
+	var calls int
+	var mu sync.Mutex
+	src := vat.FraudHeaderSourceFunc(func(ctx context.Context) (*vat.FraudHeaders, error) {
+		mu.Lock()
+		calls++
+		mu.Unlock()
+		return fh.Clone(), nil
+	})
+	c := simClient(t, srv, tok.OAuth2(), vat.WithFraudHeaders(src),
+		vat.WithApplicationTokenSource(oauth2.StaticTokenSource(srv.IssueApplicationToken().OAuth2())))
+	ctx := context.Background()
+	vrn := vat.VRN(user.VRN)
+
+	_, err := c.Obligations(ctx, vrn, vat.ObligationsQuery{Status: vat.ObligationOpen})
+	require.NoError(t, err)
+	_, err = c.Penalties(ctx, vrn)
+	require.NoError(t, err)
+
+	reqs := srv.Requests()
+	require.Len(t, reqs, 2)
+	for _, r := range reqs {
+		assert.Equal(t, "DESKTOP_APP_DIRECT", r.FraudHeaders.Get("Gov-Client-Connection-Method"), r.Path)
+		assert.Equal(t, "os=domain%5Calice&my-application=alice123", r.FraudHeaders.Get("Gov-Client-User-IDs"), "encoded exactly as HMRC's example")
+		assert.Equal(t, 14, r.FraudHeaders.Len(), "every header of the method")
+	}
+	assert.Equal(t, 2, calls, "collected once per request")
+
+	// HMRC's Test Fraud Prevention Headers API, through the client.
+	v, err := c.CheckFraudHeaders(ctx)
+	require.NoError(t, err)
+	assert.Equal(t, vat.FPHValidHeaders, v.Code)
+	assert.True(t, v.Valid())
+	fb, err := c.FraudHeadersFeedback(ctx, vat.FraudHeadersAPIVAT, vat.DesktopAppDirect)
+	require.NoError(t, err)
+	require.Len(t, fb.Requests, 2, "the latest request to each endpoint used")
+	for _, r := range fb.Requests {
+		assert.Equal(t, vat.FPHValidHeaders, r.Code, r.Path)
+	}
+	_, err = c.FraudHeadersFeedback(ctx, "vat/mtd", "")
+	assert.ErrorContains(t, err, "api must be")
+	_, err = c.FraudHeadersFeedback(ctx, vat.FraudHeadersAPIVAT, "CARRIER_PIGEON")
+	assert.ErrorContains(t, err, "unknown connection method")
+}
+
+func TestIncompleteFraudHeadersAreNotSent(t *testing.T) {
+	t.Parallel()
+	srv := vattest.NewTestServer(t, vattest.WithRateLimit(0))
+	user, tok := srv.TestOrganisation(t, vattest.Organisation{})
+	fh := desktopHeaders(t)
+	fh.MACAddresses = nil // required for DESKTOP_APP_DIRECT
+	c := simClient(t, srv, tok.OAuth2(), vat.WithFraudHeaders(vat.StaticFraudHeaders(*fh)))
+	_, err := c.Obligations(context.Background(), vat.VRN(user.VRN), vat.ObligationsQuery{Status: vat.ObligationOpen})
+	require.Error(t, err)
+	assert.Contains(t, err.Error(), "Gov-Client-MAC-Addresses")
+	assert.Empty(t, srv.Requests(), "nothing was sent")
+
+	// Agreed with HMRC: the header may be left out.
+	fh.AgreedMissing = vat.NewFraudHeaderSet(vat.GovClientMACAddresses)
+	c = simClient(t, srv, tok.OAuth2(), vat.WithFraudHeaders(vat.StaticFraudHeaders(*fh)))
+	_, err = c.Obligations(context.Background(), vat.VRN(user.VRN), vat.ObligationsQuery{Status: vat.ObligationOpen})
+	require.NoError(t, err)
+
+	failing := vat.FraudHeaderSourceFunc(func(context.Context) (*vat.FraudHeaders, error) { return nil, errors.New("no network interfaces") })
+	_, err = c.Obligations(context.Background(), vat.VRN(user.VRN), vat.ObligationsQuery{Status: vat.ObligationOpen}, vat.WithCallFraudHeaders(failing))
+	assert.ErrorContains(t, err, "no network interfaces")
+	assert.Len(t, srv.Requests(), 1)
+}
+
+func TestPerCallFraudHeadersOverrideTheClients(t *testing.T) {
+	t.Parallel()
+	srv := vattest.NewTestServer(t, vattest.WithRateLimit(0))
+	user, tok := srv.TestOrganisation(t, vattest.Organisation{})
+	c := simClient(t, srv, tok.OAuth2(), vat.WithFraudHeaders(vat.StaticFraudHeaders(*desktopHeaders(t))))
+	other := desktopHeaders(t)
+	other.DeviceID = "9e0ea0d1-7b4c-4c7e-b64a-2f9d0c5b2a11"
+	_, err := c.Obligations(context.Background(), vat.VRN(user.VRN), vat.ObligationsQuery{Status: vat.ObligationOpen},
+		vat.WithCallFraudHeaders(vat.StaticFraudHeaders(*other)))
+	require.NoError(t, err)
+	assert.Equal(t, "9e0ea0d1-7b4c-4c7e-b64a-2f9d0c5b2a11", srv.Requests()[0].FraudHeaders.Get("Gov-Client-Device-ID"))
+	_, err = c.Obligations(context.Background(), vat.VRN(user.VRN), vat.ObligationsQuery{Status: vat.ObligationOpen}, vat.WithCallFraudHeaders(nil))
+	assert.Error(t, err)
+}
+
+func TestProductionRequiresFraudHeaders(t *testing.T) {
+	t.Parallel()
+	srv := vattest.NewTestServer(t, vattest.WithRateLimit(0))
+	user, tok := srv.TestOrganisation(t, vattest.Organisation{})
+	c := simClient(t, srv, tok.OAuth2(), vat.WithEnvironment(vat.Production))
+	_, err := c.Obligations(context.Background(), vat.VRN(user.VRN), vat.ObligationsQuery{Status: vat.ObligationOpen})
+	assert.ErrorContains(t, err, "fraud prevention headers")
+	assert.Empty(t, srv.Requests())
+	_, err = vat.NewClient(vat.WithFraudHeaders(nil))
+	assert.Error(t, err)
+}
+
+func TestInvalidFraudHeadersAreRejectedWhenTheSimulatorEnforcesThem(t *testing.T) {
+	t.Parallel()
+	srv := vattest.NewTestServer(t, vattest.WithRateLimit(0), vattest.WithFraudHeaderEnforcement())
+	user, tok := srv.TestOrganisation(t, vattest.Organisation{})
+	fh := desktopHeaders(t)
+	fh.Timezone = vat.Timezone{} // not sent: required
+	fh.AgreedMissing = vat.NewFraudHeaderSet(vat.GovClientTimezone)
+	c := simClient(t, srv, tok.OAuth2(), vat.WithFraudHeaders(vat.StaticFraudHeaders(*fh)))
+	_, err := c.Obligations(context.Background(), vat.VRN(user.VRN), vat.ObligationsQuery{Status: vat.ObligationOpen})
+	var apiErr *vat.APIError
+	require.ErrorAs(t, err, &apiErr)
+	assert.Equal(t, 400, apiErr.StatusCode)
+	assert.Equal(t, "INVALID_HEADERS", apiErr.Code)
+}
+
+// TestFraudHeaderValuesNeverAppearInErrorsOrLogs drives failing calls with
+// fraud headers carrying a marker and scans every error and log line.
+func TestFraudHeaderValuesNeverAppearInErrorsOrLogs(t *testing.T) {
+	t.Parallel()
+	const marker = "FPHMARK"
+	srv := vattest.NewTestServer(t, vattest.WithRateLimit(0))
+	user, tok := srv.TestOrganisation(t, vattest.Organisation{})
+	fh := desktopHeaders(t)
+	fh.UserIDs = []vat.KeyValue{{Key: "my-application", Value: "alice-" + marker}}
+	fh.VendorProductName = "Acme " + marker
+	var logs bytes.Buffer
+	var mu sync.Mutex
+	logger := slog.New(slog.NewJSONHandler(lockedBuffer{&logs, &mu}, &slog.HandlerOptions{Level: slog.LevelDebug}))
+	c := simClient(t, srv, tok.OAuth2(), vat.WithFraudHeaders(vat.StaticFraudHeaders(*fh)), vat.WithLogger(logger))
+	ctx := context.Background()
+	var errs []error
+	_, err := c.Obligations(ctx, "000000000", vat.ObligationsQuery{Status: vat.ObligationOpen})
+	errs = append(errs, err)
+	_, err = c.ViewReturn(ctx, vat.VRN(user.VRN), "ZZZ9")
+	errs = append(errs, err)
+	bad := fh.Clone()
+	bad.UserIDs = append(bad.UserIDs, vat.KeyValue{Key: "x", Value: marker + "\r\nX-Evil: 1"})
+	_, err = c.Penalties(ctx, vat.VRN(user.VRN), vat.WithCallFraudHeaders(vat.StaticFraudHeaders(*bad)))
+	errs = append(errs, err)
+	for _, err := range errs {
+		require.Error(t, err)
+		assert.NotContains(t, err.Error(), marker)
+		assert.NotContains(t, fmt.Sprintf("%+v", err), marker)
+	}
+	mu.Lock()
+	assert.NotContains(t, logs.String(), marker)
+	mu.Unlock()
+	for _, r := range srv.Requests() {
+		assert.False(t, strings.Contains(fmt.Sprint(r), marker), "the simulator's request log prints no values")
+	}
+	assert.NotContains(t, fmt.Sprintf("%v %+v %#v", fh, fh, fh), marker, "printing the model shows no values")
+}
