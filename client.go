@@ -362,6 +362,7 @@ type response struct {
 	header   http.Header
 	body     []byte
 	attempts int
+	sent     http.Header // the request's headers, to keep their secrets out of errors
 }
 
 // get sends a GET and decodes a successful JSON body into out.
@@ -403,11 +404,13 @@ func (c *Client) do(ctx context.Context, r *request, out any, opts []CallOption)
 	if resp.status >= 400 {
 		e := newAPIError(r.method, path, resp.status, resp.header, resp.body, c.cfg.now())
 		e.Attempts = resp.attempts
+		e.redact(secretsOf(resp.sent))
 		return resp, e
 	}
 	if out != nil {
 		if err := json.Unmarshal(resp.body, out); err != nil {
-			return resp, &DecodeError{StatusCode: resp.status, CorrelationID: resp.header.Get("X-CorrelationId"), Method: r.method, Path: path, Err: err}
+			return resp, &DecodeError{StatusCode: resp.status, CorrelationID: resp.header.Get("X-CorrelationId"), Method: r.method, Path: path,
+				Err: redactErr(err, secretsOf(resp.sent))}
 		}
 	}
 	return resp, nil
@@ -560,10 +563,11 @@ func (c *Client) attempt(ctx context.Context, r *request, target, path string, p
 	}
 	defer res.Body.Close()
 	data, readErr := readBody(res.Body)
-	resp := &response{status: res.StatusCode, header: res.Header, body: data, attempts: n}
+	resp := &response{status: res.StatusCode, header: res.Header, body: data, attempts: n, sent: h}
 	c.log(ctx, r, path, res.StatusCode, res.Header.Get("X-CorrelationId"), n, start, readErr)
 	if readErr != nil && res.StatusCode < 400 {
-		return outcome{resp: resp, tok: tok, err: &DecodeError{StatusCode: res.StatusCode, CorrelationID: res.Header.Get("X-CorrelationId"), Method: r.method, Path: path, Err: readErr}}
+		return outcome{resp: resp, tok: tok, err: &DecodeError{StatusCode: res.StatusCode, CorrelationID: res.Header.Get("X-CorrelationId"), Method: r.method, Path: path,
+			Err: redactErr(readErr, secretsOf(h))}}
 	}
 	return outcome{resp: resp, tok: tok}
 }
@@ -604,6 +608,52 @@ func (c *Client) fraudHeaders(ctx context.Context, r *request, h http.Header, cc
 		return fmt.Errorf("vat: %s: fraud prevention headers not sent: %w", r.op, err)
 	}
 	return nil
+}
+
+// secretsOf lists what a request carried that must never appear in an
+// error: the access token and every fraud prevention header value, whole
+// and in its percent-decoded parts. Short parts (under 6 bytes) are left
+// out: they cannot identify anyone and would mangle messages.
+func secretsOf(h http.Header) []string {
+	var out []string
+	add := func(s string) {
+		if len(s) >= 6 {
+			out = append(out, s)
+		}
+	}
+	if auth := h.Get("Authorization"); auth != "" {
+		add(auth)
+		if _, tok, ok := strings.Cut(auth, " "); ok {
+			add(tok)
+		}
+	}
+	for name, vals := range h {
+		if !strings.HasPrefix(name, "Gov-Client-") && !strings.HasPrefix(name, "Gov-Vendor-") {
+			continue
+		}
+		for _, v := range vals {
+			add(v)
+			for _, part := range strings.FieldsFunc(v, func(r rune) bool { return r == ',' || r == '&' || r == '=' }) {
+				add(part)
+				if dec, err := url.PathUnescape(part); err == nil && dec != part {
+					add(dec)
+				}
+			}
+		}
+	}
+	return out
+}
+
+// redactErr returns err, or, when its text quotes a secret, an error with
+// the same text less the secrets that errors.Is and errors.As see through.
+func redactErr(err error, secrets []string) error {
+	if err == nil {
+		return nil
+	}
+	if msg := err.Error(); redact(msg, secrets) != msg {
+		return &redactedError{msg: redact(msg, secrets), err: err}
+	}
+	return err
 }
 
 // readBody reads r to EOF through the size cap.

@@ -324,6 +324,24 @@ func (e *APIError) Is(target error) bool {
 	return s != 0 && s == e.StatusCode && (e.Code == "" || s == http.StatusTooManyRequests)
 }
 
+// redact replaces secrets quoted by the server in e's text fields: HMRC's
+// services do not echo requests, but a proxy or a gateway page might.
+func (e *APIError) redact(secrets []string) {
+	if len(secrets) == 0 {
+		return
+	}
+	e.Code = redact(e.Code, secrets)
+	e.Message = redact(e.Message, secrets)
+	for i := range e.Errors {
+		e.Errors[i].Code = redact(e.Errors[i].Code, secrets)
+		e.Errors[i].Message = redact(e.Errors[i].Message, secrets)
+		e.Errors[i].Path = redact(e.Errors[i].Path, secrets)
+	}
+	if e.RawBody != nil {
+		e.RawBody = []byte(redact(string(e.RawBody), secrets))
+	}
+}
+
 // errorBody is the union of HMRC's error body shapes.
 type errorBody struct {
 	Code       string       `json:"code"`

@@ -230,6 +230,13 @@ func newReceipt(resp *response, readErr error) (*Receipt, error) {
 	var body submitResponse
 	if err := json.Unmarshal(resp.body, &body); err != nil && readErr == nil {
 		problems = append(problems, fmt.Errorf("body: %w", err))
+	} else if err == nil {
+		if body.FormBundleNumber == "" {
+			problems = append(problems, errors.New("body: no formBundleNumber"))
+		}
+		if body.ProcessingDate == "" {
+			problems = append(problems, errors.New("body: no processingDate"))
+		}
 	}
 	rc.FormBundleNumber, rc.PaymentIndicator, rc.ChargeRefNumber = body.FormBundleNumber, body.PaymentIndicator, body.ChargeRefNumber
 	if body.ProcessingDate != "" {

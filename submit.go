@@ -85,7 +85,8 @@ func (c *Client) submit(ctx context.Context, vrn VRN, r Return, opts []CallOptio
 		resp, err := c.do(ctx, &request{op: "SubmitReturn", method: http.MethodPost, path: vatPath(vrn, "returns"), body: r}, nil, opts)
 		switch {
 		case resp != nil && resp.status >= 200 && resp.status <= 299:
-			return newReceipt(resp, err)
+			rc, err := newReceipt(resp, err)
+			return rc, redactErr(err, secretsOf(resp.sent))
 		case errors.Is(err, ErrDuplicateSubmission):
 			if rc := c.filedAlready(ctx, vrn, r); rc != nil {
 				rc.CorrelationID = resp.header.Get("X-CorrelationId")
