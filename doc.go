@@ -47,4 +47,34 @@
 // 401 INVALID_CREDENTIALS and the token source can refresh
 // (RefreshingTokenSource), the token is refreshed once and the request
 // replayed: HMRC did not process a request it refused to authenticate.
+// Reads are retried on 429, 5xx and connection failures (WithRetry), all
+// requests are paced at HMRC's 3 per second (WithRateLimiter), and the
+// fraud prevention headers of WithFraudHeaders are collected for every
+// attempt.
+//
+// # Signing in
+//
+// NewOAuthConfig, SignIn (desktop and command-line apps) and AuthRequest
+// (web apps) run HMRC's authorization-code flow with PKCE. UserTokenSource
+// keeps a user's single-use refresh token in a TokenStore (FileStore,
+// MemoryStore), refreshing once for any number of concurrent callers and
+// saving before use; ApplicationTokenSource serves HMRC's
+// application-restricted APIs.
+//
+// # Fraud prevention headers
+//
+// FraudHeaders models HMRC's Gov-Client-* and Gov-Vendor-* headers;
+// DeviceCollector and ServerCollector collect them for each connection
+// method, and ValidateFraudHeaders checks them as HMRC's Test Fraud
+// Prevention Headers API does.
+//
+// # Submissions
+//
+// SubmitReturn never sends a return twice blindly: an uncertain outcome is
+// settled by reading the return back (Receipt.Recovered), or reported as an
+// *UncertainSubmissionError. CheckSubmission checks later.
+//
+// # Testing
+//
+// Package vattest is an offline, stateful simulator of HMRC for tests.
 package vat
