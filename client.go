@@ -14,6 +14,7 @@ import (
 	"strings"
 	"time"
 
+	"github.com/go-mtd/vat/internal/wait"
 	"github.com/google/go-querystring/query"
 	"golang.org/x/oauth2"
 )
@@ -73,7 +74,7 @@ func NewClient(opts ...Option) (*Client, error) {
 		now:       time.Now,
 		retry:     DefaultRetryPolicy(),
 		limiter:   NewApplicationLimiter(),
-		sleep:     sleep,
+		sleep:     wait.Sleep,
 	}
 	baseSet := false
 	for _, o := range opts {

@@ -23,6 +23,8 @@ import (
 	"strings"
 	"sync"
 	"time"
+
+	"github.com/go-mtd/vat/internal/uuid"
 )
 
 // FraudHeaderSource supplies the fraud prevention headers for one request.
@@ -69,23 +71,11 @@ func HashLicenseKey(key string) string {
 func NewDeviceID() (string, error) { return newUUID(rand.Reader) }
 
 func newUUID(r io.Reader) (string, error) {
-	var b [16]byte
-	if _, err := io.ReadFull(r, b[:]); err != nil {
+	id, err := uuid.New(r)
+	if err != nil {
 		return "", fmt.Errorf("vat: generating a device ID: %w", err)
 	}
-	b[6] = b[6]&0x0F | 0x40
-	b[8] = b[8]&0x3F | 0x80
-	var out [36]byte
-	hex.Encode(out[0:8], b[0:4])
-	out[8] = '-'
-	hex.Encode(out[9:13], b[4:6])
-	out[13] = '-'
-	hex.Encode(out[14:18], b[6:8])
-	out[18] = '-'
-	hex.Encode(out[19:23], b[8:10])
-	out[23] = '-'
-	hex.Encode(out[24:], b[10:])
-	return string(out[:]), nil
+	return id, nil
 }
 
 // NetworkInterface is what a DeviceCollector reads about one network

@@ -145,21 +145,6 @@ func (p RetryPolicy) backoff(n int, retryAfter time.Duration) time.Duration {
 	return d/2 + rand.N(d/2+1)
 }
 
-// sleep waits for d, or less if ctx is done first.
-func sleep(ctx context.Context, d time.Duration) error {
-	if d <= 0 {
-		return ctx.Err()
-	}
-	t := time.NewTimer(d)
-	defer t.Stop()
-	select {
-	case <-ctx.Done():
-		return ctx.Err()
-	case <-t.C:
-		return nil
-	}
-}
-
 // wait pauses before a retry. It returns false without waiting when the
 // context would end before the wait does.
 func (c *Client) wait(ctx context.Context, d time.Duration) bool {

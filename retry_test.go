@@ -12,6 +12,7 @@ import (
 	"testing"
 	"time"
 
+	"github.com/go-mtd/vat/internal/wait"
 	"github.com/stretchr/testify/assert"
 	"github.com/stretchr/testify/require"
 	"golang.org/x/oauth2"
@@ -161,7 +162,7 @@ func TestBackoffGrowsWithJitter(t *testing.T) {
 func TestWaitsEndWithTheContext(t *testing.T) {
 	t.Parallel()
 	c, mux := setup(t, WithRetry(RetryPolicy{MaxAttempts: 5, InitialBackoff: time.Hour, MaxBackoff: time.Hour}))
-	c.cfg.sleep = sleep // the real timer
+	c.cfg.sleep = wait.Sleep // the real timer
 	var n atomic.Int32
 	ctx, cancel := context.WithCancel(context.Background())
 	mux.HandleFunc("GET /organisations/vat/123456789/obligations", func(w http.ResponseWriter, r *http.Request) {

@@ -11,6 +11,7 @@ import (
 	"strconv"
 	"time"
 
+	"github.com/go-mtd/vat/internal/uuid"
 	"github.com/go-mtd/vat/vattest/internal/civil"
 	"github.com/go-mtd/vat/vattest/internal/vrn"
 )
@@ -141,19 +142,7 @@ func newUUID() string {
 		b[i] = byte(hi >> (8 * i))
 		b[8+i] = byte(lo >> (8 * i))
 	}
-	b[6] = b[6]&0x0f | 0x40
-	b[8] = b[8]&0x3f | 0x80
-	var out [36]byte
-	hex.Encode(out[0:8], b[0:4])
-	out[8] = '-'
-	hex.Encode(out[9:13], b[4:6])
-	out[13] = '-'
-	hex.Encode(out[14:18], b[6:8])
-	out[18] = '-'
-	hex.Encode(out[19:23], b[8:10])
-	out[23] = '-'
-	hex.Encode(out[24:], b[10:])
-	return string(out[:])
+	return uuid.Format(b)
 }
 
 // newSecret returns n random bytes in hex, for tokens, codes and secrets.

@@ -12,6 +12,8 @@ import (
 	"strconv"
 	"sync"
 	"time"
+
+	"github.com/go-mtd/vat/internal/wait"
 )
 
 // DefaultStaleAfter is how long an O_EXCL lock file may go untouched before
@@ -55,7 +57,7 @@ func LockExclusive(ctx context.Context, path string, staleAfter time.Duration) (
 			return nil, fmt.Errorf("filelock: %w", err)
 		}
 		breakStale(path, staleAfter)
-		if err := wait(ctx, d); err != nil {
+		if err := wait.Sleep(ctx, d); err != nil {
 			return nil, err
 		}
 		d = backoff(d)

@@ -29,18 +29,6 @@ func Lock(ctx context.Context, path string) (unlock func(), err error) {
 	return platformLock(ctx, path)
 }
 
-// wait sleeps for d or until ctx is done.
-func wait(ctx context.Context, d time.Duration) error {
-	t := time.NewTimer(d)
-	defer t.Stop()
-	select {
-	case <-ctx.Done():
-		return ctx.Err()
-	case <-t.C:
-		return nil
-	}
-}
-
 // backoff returns the next polling interval: doubling from 1ms up to 50ms.
 func backoff(d time.Duration) time.Duration {
 	const first, max = time.Millisecond, 50 * time.Millisecond

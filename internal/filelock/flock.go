@@ -9,6 +9,8 @@ import (
 	"os"
 	"sync"
 	"syscall"
+
+	"github.com/go-mtd/vat/internal/wait"
 )
 
 // platformLock uses flock(2). Locks taken through different open file
@@ -29,7 +31,7 @@ func platformLock(ctx context.Context, path string) (func(), error) {
 			f.Close()
 			return nil, fmt.Errorf("filelock: flock %s: %w", path, err)
 		}
-		if err := wait(ctx, d); err != nil {
+		if err := wait.Sleep(ctx, d); err != nil {
 			f.Close()
 			return nil, err
 		}
