@@ -65,6 +65,27 @@ func wrapped(errs []fieldError) []byte {
 	return b
 }
 
+// canned is a fixed answer to a Gov-Test-Scenario.
+type canned struct {
+	status int
+	body   []byte
+}
+
+// answerScenario answers c's Gov-Test-Scenario from answers, or with 400
+// RULE_INCORRECT_GOV_TEST_SCENARIO for a scenario not among them. It reports
+// whether it answered: false when c has no scenario.
+func answerScenario(c *call, answers map[string]canned) bool {
+	if c.scenario == "" {
+		return false
+	}
+	a, ok := answers[c.scenario]
+	if !ok {
+		a = canned{http.StatusBadRequest, bodyIncorrectScenario}
+	}
+	writeJSON(c.w, a.status, a.body)
+	return true
+}
+
 func writeJSON(w http.ResponseWriter, status int, body []byte) {
 	h := w.Header()
 	h["Content-Type"] = []string{"application/json"}

@@ -82,11 +82,8 @@ func (s *Server) financialData(c *call, liab bool) {
 		return
 	}
 	within := func(d civil.Date) bool { return !d.Before(from) && !d.After(to) }
-	s.mu.Lock()
-	o := s.orgs[c.vrn]
-	if o == nil || o.insolvent {
-		s.mu.Unlock()
-		s.unmappedOrInsolvent(c, o)
+	o := s.lockOrg(c)
+	if o == nil {
 		return
 	}
 	var ls []liabilityWire
@@ -154,20 +151,11 @@ func (s *Server) financialDetails(c *call) {
 		writeJSON(c.w, http.StatusBadRequest, bodyChargeRefInvalid)
 		return
 	}
-	switch c.scenario {
-	case "":
-	case "DEFAULT":
-		writeJSON(c.w, http.StatusOK, s.data.financialDetails)
-		return
-	default:
-		writeJSON(c.w, http.StatusBadRequest, bodyIncorrectScenario)
+	if c.scenario != "" && answerScenario(c, map[string]canned{"DEFAULT": {http.StatusOK, s.data.financialDetails}}) {
 		return
 	}
-	s.mu.Lock()
-	o := s.orgs[c.vrn]
-	if o == nil || o.insolvent {
-		s.mu.Unlock()
-		s.unmappedOrInsolvent(c, o)
+	o := s.lockOrg(c)
+	if o == nil {
 		return
 	}
 	var ch *charge

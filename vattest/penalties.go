@@ -42,11 +42,8 @@ func (s *Server) information(c *call) {
 	var info informationWire
 	switch c.scenario {
 	case "":
-		s.mu.Lock()
-		o := s.orgs[c.vrn]
-		if o == nil || o.insolvent {
-			s.mu.Unlock()
-			s.unmappedOrInsolvent(c, o)
+		o := s.lockOrg(c)
+		if o == nil {
 			return
 		}
 		info.CustomerDetails = &customerDetailsWire{o.regDate.String()}

@@ -154,28 +154,14 @@ func (s *Server) submitReturn(c *call, body any) {
 		writeJSON(c.w, http.StatusForbidden, bodyNotFinalised)
 		return
 	}
-	switch c.scenario {
-	case "":
-	case "INVALID_VRN":
-		writeJSON(c.w, http.StatusBadRequest, bodyVRNInvalid)
-		return
-	case "INVALID_PERIODKEY":
-		writeJSON(c.w, http.StatusBadRequest, bodyPeriodKeyInvalidDes)
-		return
-	case "INVALID_PAYLOAD":
-		writeJSON(c.w, http.StatusBadRequest, bodyInvalidRequest)
-		return
-	case "DUPLICATE_SUBMISSION":
-		writeJSON(c.w, http.StatusForbidden, bodyDuplicateSubmission)
-		return
-	case "TAX_PERIOD_NOT_ENDED":
-		writeJSON(c.w, http.StatusForbidden, bodyTaxPeriodNotEnded)
-		return
-	case "INSOLVENT_TRADER":
-		writeJSON(c.w, http.StatusForbidden, bodyInsolventTrader)
-		return
-	default:
-		writeJSON(c.w, http.StatusBadRequest, bodyIncorrectScenario)
+	if c.scenario != "" && answerScenario(c, map[string]canned{
+		"INVALID_VRN":          {http.StatusBadRequest, bodyVRNInvalid},
+		"INVALID_PERIODKEY":    {http.StatusBadRequest, bodyPeriodKeyInvalidDes},
+		"INVALID_PAYLOAD":      {http.StatusBadRequest, bodyInvalidRequest},
+		"DUPLICATE_SUBMISSION": {http.StatusForbidden, bodyDuplicateSubmission},
+		"TAX_PERIOD_NOT_ENDED": {http.StatusForbidden, bodyTaxPeriodNotEnded},
+		"INSOLVENT_TRADER":     {http.StatusForbidden, bodyInsolventTrader},
+	}) {
 		return
 	}
 	status, resp := s.fileReturn(c, ret)
@@ -281,23 +267,14 @@ func (s *Server) viewReturn(c *call) {
 		writeJSON(c.w, http.StatusBadRequest, bodyPeriodKeyInvalidPath)
 		return
 	}
-	switch c.scenario {
-	case "":
-	case "DATE_RANGE_TOO_LARGE":
-		writeJSON(c.w, http.StatusForbidden, bodyDateRangeTooLargeView)
-		return
-	case "INSOLVENT_TRADER":
-		writeJSON(c.w, http.StatusForbidden, bodyInsolventTrader)
-		return
-	default:
-		writeJSON(c.w, http.StatusBadRequest, bodyIncorrectScenario)
+	if c.scenario != "" && answerScenario(c, map[string]canned{
+		"DATE_RANGE_TOO_LARGE": {http.StatusForbidden, bodyDateRangeTooLargeView},
+		"INSOLVENT_TRADER":     {http.StatusForbidden, bodyInsolventTrader},
+	}) {
 		return
 	}
-	s.mu.Lock()
-	o := s.orgs[c.vrn]
-	if o == nil || o.insolvent {
-		s.mu.Unlock()
-		s.unmappedOrInsolvent(c, o)
+	o := s.lockOrg(c)
+	if o == nil {
 		return
 	}
 	r := o.returns[c.param]

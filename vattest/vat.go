@@ -176,11 +176,8 @@ func (s *Server) obligations(c *call) {
 		s.obligationsScenario(c)
 		return
 	}
-	s.mu.Lock()
-	o := s.orgs[c.vrn]
-	if o == nil || o.insolvent {
-		s.mu.Unlock()
-		s.unmappedOrInsolvent(c, o)
+	o := s.lockOrg(c)
+	if o == nil {
 		return
 	}
 	out := make([]*obligation, 0, len(o.obligations))
@@ -200,6 +197,19 @@ func (s *Server) obligations(c *call) {
 
 // unmappedOrInsolvent answers for an organisation without state (an agent's
 // client removed since) or an insolvent one.
+// lockOrg locks the server and returns the organisation of c's VRN, or
+// answers for it (unknown or insolvent), unlocks and returns nil.
+func (s *Server) lockOrg(c *call) *organisation {
+	s.mu.Lock()
+	o := s.orgs[c.vrn]
+	if o == nil || o.insolvent {
+		s.mu.Unlock()
+		s.unmappedOrInsolvent(c, o)
+		return nil
+	}
+	return o
+}
+
 func (s *Server) unmappedOrInsolvent(c *call, o *organisation) {
 	if o == nil {
 		writeJSON(c.w, http.StatusNotFound, bodyLegacyNotFound)
