@@ -170,7 +170,13 @@ func run(ctx context.Context, cfg config) error {
 	if err != nil {
 		return err
 	}
-	return file(ctx, cfg, c, dir, vrn, r)
+	err = file(ctx, cfg, c, dir, vrn, r)
+	if errors.Is(err, vat.ErrReauthorizationRequired) {
+		// HMRC no longer accepts the stored token (its 18 months are over,
+		// or the user withdrew the authority): sign in again.
+		return fmt.Errorf("%w: remove the token file in %s and run again to sign in", err, dir)
+	}
+	return err
 }
 
 // connect starts the in-process simulator, or prepares HMRC's sandbox when
