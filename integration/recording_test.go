@@ -8,6 +8,7 @@ import (
 	"net/url"
 	"os"
 	"path/filepath"
+	"strconv"
 	"strings"
 	"sync"
 	"testing"
@@ -19,91 +20,132 @@ import (
 	"gopkg.in/dnaeon/go-vcr.v4/pkg/cassette"
 )
 
-// wiretap sits between the recorder and the server and notes, by kind,
-// every secret value that crosses the wire, so that a test can look for each
-// of them in the cassette. It knows where secrets travel independently of
-// the scrubber under test.
-type wiretap struct {
-	next http.RoundTripper
-	mu   sync.Mutex
-	seen map[string]map[string]bool // kind → values
+// marking stands between the recorder and the server and puts a marker in
+// every secret the server hands out: access and refresh tokens,
+// authorization codes (in the redirect and its page) and test users'
+// passwords reach the client, and so the recorder, as marker+value, and lose
+// the marker on their way back to the server. It counts the marked secrets
+// of each kind it handed out, and notes the values of secrets it cannot
+// mark: the PKCE code verifiers the client makes, and the fraud prevention
+// header values that identify the user or device. It knows where secrets
+// travel independently of the scrubber under test.
+type marking struct {
+	marker string
+	next   http.RoundTripper
+
+	mu     sync.Mutex
+	marked map[string]int             // kind → how many handed out
+	seen   map[string]map[string]bool // kind → values
 }
 
-func (w *wiretap) add(kind, v string) {
+func (m *marking) count(kind string) {
+	m.mu.Lock()
+	defer m.mu.Unlock()
+	if m.marked == nil {
+		m.marked = map[string]int{}
+	}
+	m.marked[kind]++
+}
+
+func (m *marking) note(kind, v string) {
 	if v == "" {
 		return
 	}
-	w.mu.Lock()
-	defer w.mu.Unlock()
-	if w.seen == nil {
-		w.seen = map[string]map[string]bool{}
+	m.mu.Lock()
+	defer m.mu.Unlock()
+	if m.seen == nil {
+		m.seen = map[string]map[string]bool{}
 	}
-	if w.seen[kind] == nil {
-		w.seen[kind] = map[string]bool{}
+	if m.seen[kind] == nil {
+		m.seen[kind] = map[string]bool{}
 	}
-	w.seen[kind][v] = true
+	m.seen[kind][v] = true
 }
 
-func (w *wiretap) RoundTrip(r *http.Request) (*http.Response, error) {
+func (m *marking) RoundTrip(r *http.Request) (*http.Response, error) {
+	r = r.Clone(r.Context())
+	if token, ok := strings.CutPrefix(r.Header.Get("Authorization"), "Bearer "+m.marker); ok {
+		r.Header.Set("Authorization", "Bearer "+token)
+	}
 	for name, vs := range r.Header {
-		for _, v := range vs {
-			switch {
-			case name == "Authorization":
-				w.add("access token", strings.TrimPrefix(v, "Bearer "))
-			case strings.HasSuffix(name, "-Timestamp") || name == "Gov-Client-Connection-Method" || name == "Gov-Client-Timezone":
-				// Redacted in the headers, but not secret: such values occur
-				// elsewhere too (a processingDate can equal a timestamp).
-			case strings.HasPrefix(name, "Gov-Client-") || strings.HasPrefix(name, "Gov-Vendor-"):
-				w.add("fraud prevention header", v)
+		switch {
+		case strings.HasSuffix(name, "-Timestamp") || name == "Gov-Client-Connection-Method" || name == "Gov-Client-Timezone":
+			// Redacted in the headers, but not secret: such values occur
+			// elsewhere too (a processingDate can equal a timestamp).
+		case strings.HasPrefix(name, "Gov-Client-") || strings.HasPrefix(name, "Gov-Vendor-"):
+			for _, v := range vs {
+				m.note("fraud prevention header", v)
 			}
 		}
 	}
-	w.add("password", r.URL.Query().Get("password"))
-	if r.Body != nil {
+	if q := r.URL.Query(); q.Has("password") {
+		q.Set("password", strings.TrimPrefix(q.Get("password"), m.marker))
+		r.URL.RawQuery = q.Encode()
+	}
+	if r.Body != nil && r.Header.Get("Content-Type") == "application/x-www-form-urlencoded" {
 		body, err := io.ReadAll(r.Body)
 		if err != nil {
 			return nil, err
 		}
-		r.Body = io.NopCloser(bytes.NewReader(body))
-		if form, err := url.ParseQuery(string(body)); err == nil && r.Header.Get("Content-Type") == "application/x-www-form-urlencoded" {
-			w.add("client secret", form.Get("client_secret"))
-			w.add("authorization code", form.Get("code"))
-			w.add("code verifier", form.Get("code_verifier"))
-			w.add("refresh token", form.Get("refresh_token"))
+		form, err := url.ParseQuery(string(body))
+		if err != nil {
+			return nil, err
 		}
+		m.note("code verifier", form.Get("code_verifier"))
+		for _, name := range []string{"code", "refresh_token"} {
+			if form.Has(name) {
+				form.Set(name, strings.TrimPrefix(form.Get(name), m.marker))
+			}
+		}
+		enc := form.Encode()
+		r.Body, r.ContentLength, r.GetBody = io.NopCloser(strings.NewReader(enc)), int64(len(enc)), nil
 	}
-	resp, err := w.next.RoundTrip(r)
+
+	resp, err := m.next.RoundTrip(r)
 	if err != nil {
 		return nil, err
-	}
-	if loc, err := url.Parse(resp.Header.Get("Location")); err == nil {
-		w.add("authorization code", loc.Query().Get("code"))
 	}
 	body, err := io.ReadAll(resp.Body)
 	resp.Body.Close()
 	if err != nil {
 		return nil, err
 	}
-	resp.Body = io.NopCloser(bytes.NewReader(body))
-	var fields struct {
-		AccessToken  string `json:"access_token"`
-		RefreshToken string `json:"refresh_token"`
-		Password     string `json:"password"`
+	if loc, err := url.Parse(resp.Header.Get("Location")); err == nil && loc.Query().Get("code") != "" {
+		q := loc.Query()
+		code := q.Get("code")
+		q.Set("code", m.marker+code)
+		loc.RawQuery = q.Encode()
+		resp.Header.Set("Location", loc.String())
+		body = bytes.ReplaceAll(body, []byte(code), []byte(m.marker+code))
+		m.count("authorization code")
 	}
+	var fields map[string]any
 	if json.Unmarshal(body, &fields) == nil {
-		w.add("access token", fields.AccessToken)
-		w.add("refresh token", fields.RefreshToken)
-		w.add("password", fields.Password)
+		changed := false
+		for name, kind := range map[string]string{"access_token": "access token", "refresh_token": "refresh token", "password": "password"} {
+			if v, ok := fields[name].(string); ok && v != "" {
+				fields[name], changed = m.marker+v, true
+				m.count(kind)
+			}
+		}
+		if changed {
+			if body, err = json.Marshal(fields); err != nil {
+				return nil, err
+			}
+		}
 	}
+	resp.Body, resp.ContentLength = io.NopCloser(bytes.NewReader(body)), int64(len(body))
+	resp.Header.Set("Content-Length", strconv.Itoa(len(body)))
 	return resp, nil
 }
 
 // TestRecordingKeepsNoSecrets records the journey and a fraud header check
-// against vattest into a temporary cassette, with markers in the
-// application's client ID and secret and in the fraud prevention header
-// values, and checks that no marker, and no token, code, password or header
-// value seen on the wire, is in the cassette. It then replays the cassette
-// with the server gone and gets the same results.
+// against vattest into a temporary cassette, with a marker in the
+// application's client ID and secret, in fraud prevention header values, and
+// (through marking) in every token, authorization code and password the
+// server hands out. It checks that the marker is nowhere in the cassette, nor
+// any code verifier or identifying header value seen on the wire; then it
+// replays the cassette with the server gone and gets the same results.
 func TestRecordingKeepsNoSecrets(t *testing.T) {
 	t.Parallel()
 	const marker = "MARKER7f3a"
@@ -119,12 +161,12 @@ func TestRecordingKeepsNoSecrets(t *testing.T) {
 		cfg.UserIDs = []vat.KeyValue{{Key: "books", Value: marker + "-user"}}
 		cfg.Probe.OSUser = func() (string, error) { return marker + "-os-user", nil }
 	}
-	tap := &wiretap{}
+	proxy := &marking{marker: marker}
 	var recorded journey
 	var recordedVerdict *vat.FraudHeadersValidation
 	t.Run("record", func(t *testing.T) {
 		tg := newSimTarget(t, simOptions{record: name, app: &app, fraud: markFraud,
-			wire: func(rt http.RoundTripper) http.RoundTripper { tap.next = rt; return tap }})
+			wire: func(rt http.RoundTripper) http.RoundTripper { proxy.next = rt; return proxy }})
 		recorded = runJourney(t, tg)
 		recordedVerdict = checkFraudHeaders(t, tg)
 	})
@@ -144,14 +186,17 @@ func TestRecordingKeepsNoSecrets(t *testing.T) {
 	saved := files.String()
 
 	assert.NotContains(t, saved, marker)
-	for _, kind := range []string{"access token", "refresh token", "authorization code", "code verifier", "client secret", "password", "fraud prevention header"} {
-		values := tap.seen[kind]
+	for _, kind := range []string{"access token", "refresh token", "authorization code", "password"} {
+		assert.Positive(t, proxy.marked[kind], "the recording carried a marked %s", kind)
+	}
+	for _, kind := range []string{"code verifier", "fraud prevention header"} {
+		values := proxy.seen[kind]
 		assert.NotEmpty(t, values, "the recording carried a %s", kind)
 		for v := range values {
 			assert.NotContains(t, saved, v, "a %s is in the cassette", kind)
 		}
 	}
-	assert.GreaterOrEqual(t, len(tap.seen["fraud prevention header"]), 11, "the DESKTOP_APP_DIRECT headers that identify the user or device")
+	assert.GreaterOrEqual(t, len(proxy.seen["fraud prevention header"]), 11, "the DESKTOP_APP_DIRECT headers that identify the user or device")
 	assert.Contains(t, saved, "Bearer "+redacted)
 	assert.Contains(t, saved, "Gov-Client-Device-Id", "fraud prevention headers are recorded by name")
 
