@@ -9,14 +9,7 @@ import (
 	"github.com/go-mtd/vat"
 	"github.com/stretchr/testify/assert"
 	"github.com/stretchr/testify/require"
-	"go.uber.org/goleak"
 )
-
-func TestMain(m *testing.M) {
-	// OpenBrowser, used by the sandbox's interactive sign-in, leaves a
-	// goroutine reaping the browser launcher.
-	goleak.VerifyTestMain(m, goleak.IgnoreAnyFunction("github.com/go-mtd/vat.OpenBrowser.func1"))
-}
 
 // journey is what a VAT journey observed, for comparing a replay with its
 // recording.
