@@ -133,6 +133,9 @@ func run(ctx context.Context, cfg config) error {
 		return err
 	}
 	defer b.close()
+	if b.simulator && cfg.vrn != "" {
+		return errors.New("-vrn needs HMRC's sandbox (HMRC_CLIENT_ID and HMRC_CLIENT_SECRET): the simulator starts empty on every run")
+	}
 	fmt.Fprintf(cfg.out, "Using %s.\n", b.name)
 
 	dir, cleanup, err := dataDir(cfg, b)
@@ -162,11 +165,11 @@ func run(ctx context.Context, cfg config) error {
 	if err != nil {
 		return err
 	}
-	c, err := vat.NewClient(append(b.opts,
+	c, err := vat.NewClient(slices.Concat(b.opts, []vat.Option{
 		vat.WithTokenSource(tokens),
 		vat.WithFraudHeaders(fraud),
-		vat.WithUserAgent(appKey+"/"+appVersion),
-	)...)
+		vat.WithUserAgent(appKey + "/" + appVersion),
+	})...)
 	if err != nil {
 		return err
 	}
@@ -277,7 +280,7 @@ func createTestOrganisation(ctx context.Context, b *backend) (*vat.TestUser, err
 	if err != nil {
 		return nil, err
 	}
-	c, err := vat.NewClient(append(b.opts, vat.WithApplicationTokenSource(app), vat.WithUserAgent(appKey+"/"+appVersion))...)
+	c, err := vat.NewClient(slices.Concat(b.opts, []vat.Option{vat.WithApplicationTokenSource(app), vat.WithUserAgent(appKey + "/" + appVersion)})...)
 	if err != nil {
 		return nil, err
 	}

@@ -110,3 +110,13 @@ func TestRefusesABadReturnFile(t *testing.T) {
 		})
 	}
 }
+
+func TestRefusesAVRNWithTheSimulator(t *testing.T) {
+	t.Parallel()
+	cfg, out := testConfig(t, "return.json", true)
+	cfg.vrn = "123456789"
+	err := run(t.Context(), cfg)
+	require.Error(t, err)
+	assert.Contains(t, err.Error(), "-vrn needs HMRC's sandbox")
+	assert.NotContains(t, out.String(), "Submitted")
+}

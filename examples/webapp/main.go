@@ -42,6 +42,7 @@ import (
 	"net/netip"
 	"os"
 	"os/signal"
+	"slices"
 	"sync"
 	"time"
 
@@ -199,7 +200,7 @@ func (a *app) simulate(redirect string, limiter vat.Limiter) error {
 	if err != nil {
 		return err
 	}
-	c, err := vat.NewClient(append(a.opts, vat.WithApplicationTokenSource(appTokens), vat.WithUserAgent(appKey+"/"+appVersion))...)
+	c, err := vat.NewClient(slices.Concat(a.opts, []vat.Option{vat.WithApplicationTokenSource(appTokens), vat.WithUserAgent(appKey + "/" + appVersion)})...)
 	if err != nil {
 		return err
 	}
@@ -309,7 +310,7 @@ func (a *app) callback(w http.ResponseWriter, r *http.Request) {
 	tokens, err := vat.NewUserTokenSource(a.oauth, vat.NewMemoryStore(tok), vat.WithTokenHTTPClient(a.hc))
 	if err == nil {
 		var c *vat.Client
-		if c, err = vat.NewClient(append(a.opts, vat.WithTokenSource(tokens), vat.WithUserAgent(appKey+"/"+appVersion))...); err == nil {
+		if c, err = vat.NewClient(slices.Concat(a.opts, []vat.Option{vat.WithTokenSource(tokens), vat.WithUserAgent(appKey + "/" + appVersion)})...); err == nil {
 			s.mu.Lock()
 			s.client = c
 			s.mu.Unlock()
