@@ -1,0 +1,13 @@
+package integration_test
+
+import (
+	"testing"
+
+	"go.uber.org/goleak"
+)
+
+func TestMain(m *testing.M) {
+	// OpenBrowser, used by the sandbox's interactive sign-in, leaves a
+	// goroutine reaping the browser launcher.
+	goleak.VerifyTestMain(m, goleak.IgnoreAnyFunction("github.com/go-mtd/vat.OpenBrowser.func1"))
+}
