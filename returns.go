@@ -138,32 +138,32 @@ const (
 )
 
 // Receipt is HMRC's acknowledgement of an accepted return: the fields of its
-// 201 body and the receipt headers. Keep it: HMRC offers no way to retrieve
-// a Receipt-ID later, and FormBundleNumber is the reference HMRC suggests
-// showing to users.
+// 201 body and the receipt headers. Keep it (it encodes to JSON for
+// storage): HMRC offers no way to retrieve a Receipt-ID later, and
+// FormBundleNumber is the reference HMRC suggests showing to users.
 type Receipt struct {
 	// ProcessingDate is when HMRC processed the return.
-	ProcessingDate time.Time
+	ProcessingDate time.Time `json:"processingDate,omitzero"`
 	// FormBundleNumber is HMRC's 12-digit reference for the return.
-	FormBundleNumber string
+	FormBundleNumber string `json:"formBundleNumber,omitempty"`
 	// PaymentIndicator is DD or BANK, or empty.
-	PaymentIndicator PaymentIndicator
+	PaymentIndicator PaymentIndicator `json:"paymentIndicator,omitempty"`
 	// ChargeRefNumber is the reference of the charge, present when box 5 is
 	// owed to HMRC.
-	ChargeRefNumber string
+	ChargeRefNumber string `json:"chargeRefNumber,omitempty"`
 	// ReceiptID is the Receipt-ID header, a UUID.
-	ReceiptID string
+	ReceiptID string `json:"receiptId,omitempty"`
 	// ReceiptTimestamp is the Receipt-Timestamp header.
-	ReceiptTimestamp time.Time
+	ReceiptTimestamp time.Time `json:"receiptTimestamp,omitzero"`
 	// CorrelationID is the X-CorrelationId header.
-	CorrelationID string
+	CorrelationID string `json:"correlationId,omitempty"`
 	// Recovered is true when HMRC's acknowledgement was lost (or the return
 	// had been filed before) and the return was found filed by reading it
 	// back: the fields of HMRC's 201 answer are then unknown, and Filed holds
 	// the return as HMRC has it.
-	Recovered bool
+	Recovered bool `json:"recovered,omitempty"`
 	// Filed is the return HMRC holds, when Recovered.
-	Filed *Return
+	Filed *Return `json:"filed,omitempty"`
 }
 
 // ErrReceiptIncomplete is returned, wrapped and together with a non-nil

@@ -396,3 +396,20 @@ func TestViewReturn(t *testing.T) {
 	_, err = c.ViewReturn(context.Background(), "123456789", "ZZZZ")
 	assert.ErrorIs(t, err, ErrPeriodKeyInvalid)
 }
+
+func TestReceiptEncodesForStorage(t *testing.T) {
+	t.Parallel()
+	rc := Receipt{ProcessingDate: time.Date(2018, 3, 1, 11, 43, 43, 195_000_000, time.UTC), FormBundleNumber: "256660290587",
+		PaymentIndicator: PaymentBank, ChargeRefNumber: "aCxFaNx0FZsCvyWF", ReceiptID: "2dd537bc-4244-4ebf-bac9-96321be13cdc",
+		ReceiptTimestamp: time.Date(2018, 2, 14, 9, 32, 15, 0, time.UTC), CorrelationID: "c75f40a6-a3df-4429-a697-471eeec46435"}
+	b, err := json.Marshal(rc)
+	require.NoError(t, err)
+	assert.Equal(t, `{"processingDate":"2018-03-01T11:43:43.195Z","formBundleNumber":"256660290587","paymentIndicator":"BANK","chargeRefNumber":"aCxFaNx0FZsCvyWF","receiptId":"2dd537bc-4244-4ebf-bac9-96321be13cdc","receiptTimestamp":"2018-02-14T09:32:15Z","correlationId":"c75f40a6-a3df-4429-a697-471eeec46435"}`, string(b))
+	var back Receipt
+	require.NoError(t, json.Unmarshal(b, &back))
+	assert.Equal(t, rc, back)
+	r := exampleReturn()
+	b, err = json.Marshal(Receipt{Recovered: true, Filed: &r})
+	require.NoError(t, err)
+	assert.Contains(t, string(b), `"recovered":true,"filed":{"periodKey":"A001"`)
+}
