@@ -10,6 +10,7 @@ import (
 	"net/http/httptest"
 	"os"
 	"path/filepath"
+	"reflect"
 	"testing"
 
 	"github.com/go-mtd/vat"
@@ -21,6 +22,14 @@ import (
 // the same HMRC fixture and decodes it into the same types, so the
 // difference is the SDK's own work: validation, URL and header building,
 // error classification. The rate limiter is off (NoRateLimit).
+//
+// Every pair runs three times. fraud=off sends no fraud prevention headers.
+// fraud=on sends HMRC's full example set for DESKTOP_APP_DIRECT: the SDK
+// takes it from StaticFraudHeaders, which encodes it once, and the baseline
+// copies the same encoded values into each request. fraud=per-call sends the
+// same set from a source that returns a new FraudHeaders for every request,
+// as a DeviceCollector does, so the SDK checks and encodes it on every call
+// (the collecting itself is not measured).
 //
 // Run them all with bench/run.sh, which prints one table with benchstat.
 
@@ -70,20 +79,62 @@ func benchServer(b *testing.B) *httptest.Server {
 	return srv
 }
 
-func benchClient(b *testing.B, srv *httptest.Server) *vat.Client {
+func benchClient(b *testing.B, srv *httptest.Server, opts ...vat.Option) *vat.Client {
 	b.Helper()
-	c, err := vat.NewClient(vat.WithBaseURL(srv.URL), vat.WithHTTPClient(srv.Client()),
+	opts = append([]vat.Option{vat.WithBaseURL(srv.URL), vat.WithHTTPClient(srv.Client()),
 		vat.WithRateLimiter(vat.NoRateLimit),
-		vat.WithTokenSource(oauth2.StaticTokenSource(&oauth2.Token{AccessToken: "benchmark-token"})))
+		vat.WithTokenSource(oauth2.StaticTokenSource(&oauth2.Token{AccessToken: "benchmark-token"}))}, opts...)
+	c, err := vat.NewClient(opts...)
 	if err != nil {
 		b.Fatal(err)
 	}
 	return c
 }
 
+// benchFraudHeaders returns HMRC's example header set for
+// DESKTOP_APP_DIRECT (fraud prevention specification 3.3), all fourteen
+// headers, as the model the SDK encodes and as the encoded header the
+// baseline sends. It fails b unless the SDK's encoding of the model is
+// exactly the example, so that both send the same bytes.
+func benchFraudHeaders(b *testing.B) (*vat.FraudHeaders, http.Header) {
+	b.Helper()
+	data, err := os.ReadFile(filepath.Join("testdata", "fraud", "spec-3.3-connection-methods.json"))
+	if err != nil {
+		b.Fatal(err)
+	}
+	var spec struct {
+		ExampleHeaderSets map[string]map[string]string `json:"exampleHeaderSets"`
+	}
+	if err := json.Unmarshal(data, &spec); err != nil {
+		b.Fatal(err)
+	}
+	set := spec.ExampleHeaderSets[string(vat.DesktopAppDirect)]
+	if len(set) != 14 {
+		b.Fatalf("the example set for DESKTOP_APP_DIRECT has %d headers, want 14", len(set))
+	}
+	encoded := http.Header{}
+	for k, v := range set {
+		encoded.Set(k, v)
+	}
+	fh, err := vat.ParseFraudHeaders(encoded)
+	if err != nil {
+		b.Fatal(err)
+	}
+	got, err := fh.Header()
+	if err != nil {
+		b.Fatal(err)
+	}
+	if !reflect.DeepEqual(got, encoded) {
+		b.Fatalf("the SDK encodes the example set differently:\n got %v\nwant %v", got, encoded)
+	}
+	return fh, encoded
+}
+
 // baseline is what a careful hand-written call does: build the request,
-// set HMRC's headers, read the whole body, decode it.
-func baseline(hc *http.Client, method, url string, body []byte, out any) error {
+// set HMRC's headers and the fraud prevention headers fraud (encoded once,
+// keys already canonical, so they are copied without allocating), read the
+// whole body, decode it.
+func baseline(hc *http.Client, fraud http.Header, method, url string, body []byte, out any) error {
 	var rd io.Reader
 	if body != nil {
 		rd = bytes.NewReader(body)
@@ -96,6 +147,9 @@ func baseline(hc *http.Client, method, url string, body []byte, out any) error {
 	req.Header.Set("Authorization", "Bearer benchmark-token")
 	if body != nil {
 		req.Header.Set("Content-Type", "application/json")
+	}
+	for k, v := range fraud {
+		req.Header[k] = v
 	}
 	resp, err := hc.Do(req)
 	if err != nil {
@@ -112,26 +166,42 @@ func baseline(hc *http.Client, method, url string, body []byte, out any) error {
 	return json.Unmarshal(data, out)
 }
 
-func benchPair(b *testing.B, sdk func(*vat.Client) error, base func(hc *http.Client, url string) error) {
+// benchPair runs sdk and base against one server, without and with fraud
+// prevention headers, as BenchmarkX/fraud={off,on,per-call}/impl={sdk,baseline}.
+func benchPair(b *testing.B, sdk func(*vat.Client) error, base func(hc *http.Client, fraud http.Header, url string) error) {
 	srv := benchServer(b)
-	b.Run("impl=sdk", func(b *testing.B) {
-		c := benchClient(b, srv)
-		b.ReportAllocs()
-		for b.Loop() {
-			if err := sdk(c); err != nil {
-				b.Fatal(err)
-			}
-		}
-	})
-	b.Run("impl=baseline", func(b *testing.B) {
-		hc := srv.Client()
-		b.ReportAllocs()
-		for b.Loop() {
-			if err := base(hc, srv.URL); err != nil {
-				b.Fatal(err)
-			}
-		}
-	})
+	fh, encoded := benchFraudHeaders(b)
+	for _, fraud := range []struct {
+		name    string
+		opts    []vat.Option
+		encoded http.Header
+	}{
+		{"fraud=off", nil, nil},
+		{"fraud=on", []vat.Option{vat.WithFraudHeaders(vat.StaticFraudHeaders(*fh))}, encoded},
+		{"fraud=per-call", []vat.Option{vat.WithFraudHeaders(vat.FraudHeaderSourceFunc(
+			func(context.Context) (*vat.FraudHeaders, error) { return fh.Clone(), nil }))}, encoded},
+	} {
+		b.Run(fraud.name, func(b *testing.B) {
+			b.Run("impl=sdk", func(b *testing.B) {
+				c := benchClient(b, srv, fraud.opts...)
+				b.ReportAllocs()
+				for b.Loop() {
+					if err := sdk(c); err != nil {
+						b.Fatal(err)
+					}
+				}
+			})
+			b.Run("impl=baseline", func(b *testing.B) {
+				hc := srv.Client()
+				b.ReportAllocs()
+				for b.Loop() {
+					if err := base(hc, fraud.encoded, srv.URL); err != nil {
+						b.Fatal(err)
+					}
+				}
+			})
+		})
+	}
 }
 
 var (
@@ -144,11 +214,11 @@ func BenchmarkObligations(b *testing.B) {
 	benchPair(b, func(c *vat.Client) error {
 		_, err := c.Obligations(ctx, "123456789", vat.ObligationsQuery{From: benchFrom, To: benchTo, Status: vat.ObligationFulfilled})
 		return err
-	}, func(hc *http.Client, url string) error {
+	}, func(hc *http.Client, fraud http.Header, url string) error {
 		var out struct {
 			Obligations []vat.Obligation `json:"obligations"`
 		}
-		return baseline(hc, "GET", url+"/organisations/vat/123456789/obligations?from=2017-01-01&status=F&to=2017-12-31", nil, &out)
+		return baseline(hc, fraud, "GET", url+"/organisations/vat/123456789/obligations?from=2017-01-01&status=F&to=2017-12-31", nil, &out)
 	})
 }
 
@@ -160,7 +230,7 @@ func BenchmarkSubmitReturn(b *testing.B) {
 	benchPair(b, func(c *vat.Client) error {
 		_, err := c.SubmitReturn(ctx, "123456789", r)
 		return err
-	}, func(hc *http.Client, url string) error {
+	}, func(hc *http.Client, fraud http.Header, url string) error {
 		body, err := json.Marshal(r)
 		if err != nil {
 			return err
@@ -171,7 +241,7 @@ func BenchmarkSubmitReturn(b *testing.B) {
 			PaymentIndicator string `json:"paymentIndicator"`
 			ChargeRefNumber  string `json:"chargeRefNumber"`
 		}
-		return baseline(hc, "POST", url+"/organisations/vat/123456789/returns", body, &out)
+		return baseline(hc, fraud, "POST", url+"/organisations/vat/123456789/returns", body, &out)
 	})
 }
 
@@ -180,9 +250,9 @@ func BenchmarkViewReturn(b *testing.B) {
 	benchPair(b, func(c *vat.Client) error {
 		_, err := c.ViewReturn(ctx, "123456789", "#001")
 		return err
-	}, func(hc *http.Client, url string) error {
+	}, func(hc *http.Client, fraud http.Header, url string) error {
 		var out vat.Return
-		return baseline(hc, "GET", url+"/organisations/vat/123456789/returns/%23001", nil, &out)
+		return baseline(hc, fraud, "GET", url+"/organisations/vat/123456789/returns/%23001", nil, &out)
 	})
 }
 
@@ -191,11 +261,11 @@ func BenchmarkLiabilities(b *testing.B) {
 	benchPair(b, func(c *vat.Client) error {
 		_, err := c.Liabilities(ctx, "123456789", vat.DateRange{From: benchFrom, To: benchTo})
 		return err
-	}, func(hc *http.Client, url string) error {
+	}, func(hc *http.Client, fraud http.Header, url string) error {
 		var out struct {
 			Liabilities []vat.Liability `json:"liabilities"`
 		}
-		return baseline(hc, "GET", url+"/organisations/vat/123456789/liabilities?from=2017-01-01&to=2017-12-31", nil, &out)
+		return baseline(hc, fraud, "GET", url+"/organisations/vat/123456789/liabilities?from=2017-01-01&to=2017-12-31", nil, &out)
 	})
 }
 
@@ -204,9 +274,9 @@ func BenchmarkPenalties(b *testing.B) {
 	benchPair(b, func(c *vat.Client) error {
 		_, err := c.Penalties(ctx, "123456789")
 		return err
-	}, func(hc *http.Client, url string) error {
+	}, func(hc *http.Client, fraud http.Header, url string) error {
 		var out vat.Penalties
-		return baseline(hc, "GET", url+"/organisations/vat/123456789/penalties", nil, &out)
+		return baseline(hc, fraud, "GET", url+"/organisations/vat/123456789/penalties", nil, &out)
 	})
 }
 
@@ -238,5 +308,68 @@ func BenchmarkReturnJSON(b *testing.B) {
 		if err := json.Unmarshal(data, &back); err != nil {
 			b.Fatal(err)
 		}
+	}
+}
+
+// memoryTransport answers every request with body, from memory.
+type memoryTransport struct{ body []byte }
+
+func (m memoryTransport) RoundTrip(req *http.Request) (*http.Response, error) {
+	if req.Body != nil {
+		req.Body.Close()
+	}
+	return &http.Response{StatusCode: http.StatusOK, Proto: "HTTP/1.1", ProtoMajor: 1, ProtoMinor: 1,
+		Header:        http.Header{"Content-Type": {"application/json"}},
+		Body:          io.NopCloser(bytes.NewReader(m.body)),
+		ContentLength: int64(len(m.body)), Request: req}, nil
+}
+
+// BenchmarkObligationsInMemory is BenchmarkObligations with a transport
+// that answers from memory instead of a loopback server: no network, no
+// server, so what differs between the SDK and the baseline is the SDK's own
+// work alone, without the scheduling noise of a round trip.
+func BenchmarkObligationsInMemory(b *testing.B) {
+	body, err := os.ReadFile(filepath.Join("testdata", "hmrc", "raml", "ObligationsQuarterly.json"))
+	if err != nil {
+		b.Fatal(err)
+	}
+	hc := &http.Client{Transport: memoryTransport{body}}
+	fh, encoded := benchFraudHeaders(b)
+	ctx := context.Background()
+	for _, fraud := range []struct {
+		name    string
+		opts    []vat.Option
+		encoded http.Header
+	}{
+		{"fraud=off", nil, nil},
+		{"fraud=on", []vat.Option{vat.WithFraudHeaders(vat.StaticFraudHeaders(*fh))}, encoded},
+	} {
+		b.Run(fraud.name, func(b *testing.B) {
+			b.Run("impl=sdk", func(b *testing.B) {
+				c, err := vat.NewClient(append([]vat.Option{vat.WithBaseURL("http://127.0.0.1:9"), vat.WithHTTPClient(hc),
+					vat.WithRateLimiter(vat.NoRateLimit),
+					vat.WithTokenSource(oauth2.StaticTokenSource(&oauth2.Token{AccessToken: "benchmark-token"}))}, fraud.opts...)...)
+				if err != nil {
+					b.Fatal(err)
+				}
+				b.ReportAllocs()
+				for b.Loop() {
+					if _, err := c.Obligations(ctx, "123456789", vat.ObligationsQuery{From: benchFrom, To: benchTo, Status: vat.ObligationFulfilled}); err != nil {
+						b.Fatal(err)
+					}
+				}
+			})
+			b.Run("impl=baseline", func(b *testing.B) {
+				b.ReportAllocs()
+				for b.Loop() {
+					var out struct {
+						Obligations []vat.Obligation `json:"obligations"`
+					}
+					if err := baseline(hc, fraud.encoded, "GET", "http://127.0.0.1:9/organisations/vat/123456789/obligations?from=2017-01-01&status=F&to=2017-12-31", nil, &out); err != nil {
+						b.Fatal(err)
+					}
+				}
+			})
+		})
 	}
 }

@@ -436,32 +436,41 @@ func (c *Client) callConfig(r *request, opts []CallOption) (callConfig, error) {
 	return cc, nil
 }
 
-// url joins the base URL and the escaped path segments. It returns the
-// absolute URL and its path (for errors and logs).
+// url joins the base URL, the escaped path segments and the query. It
+// returns the absolute URL and its path (for errors and logs). Queries that
+// write themselves (queryAppender) are encoded without reflection; any
+// other is encoded from its `url` tags by go-querystring.
 func (c *Client) url(r *request) (target, path string, err error) {
-	var b strings.Builder
-	b.Grow(len(c.cfg.base) + 64)
-	b.WriteString(c.cfg.base)
+	b := make([]byte, 0, len(c.cfg.base)+96)
+	b = append(b, c.cfg.base...)
 	for i, seg := range r.path {
 		if seg == "" || seg == "." || seg == ".." {
 			return "", "", fmt.Errorf("vat: %s: empty or relative path segment", r.op)
 		}
 		if i > 0 {
-			b.WriteByte('/')
+			b = append(b, '/')
 		}
-		b.WriteString(url.PathEscape(seg))
+		b = append(b, url.PathEscape(seg)...)
 	}
-	target = b.String()
-	path = c.cfg.basePath + target[len(c.cfg.base):]
-	if r.query != nil {
-		v, err := query.Values(r.query)
+	pathEnd := len(b)
+	switch q := r.query.(type) {
+	case nil:
+	case queryAppender:
+		if b = q.appendQuery(b); len(b) > pathEnd {
+			b[pathEnd] = '?' // the first parameter's '&'
+		}
+	default:
+		v, err := query.Values(q)
 		if err != nil {
 			return "", "", fmt.Errorf("vat: %s: encoding query: %w", r.op, err)
 		}
 		if len(v) > 0 {
-			target += "?" + v.Encode()
+			b = append(b, '?')
+			b = append(b, v.Encode()...)
 		}
 	}
+	target = string(b)
+	path = c.cfg.basePath + target[len(c.cfg.base):pathEnd]
 	return target, path, nil
 }
 
@@ -528,6 +537,11 @@ func (c *Client) attempt(ctx context.Context, r *request, target, path string, p
 		return outcome{err: fmt.Errorf("vat: %s: %w", r.op, err), local: true}
 	}
 	h := req.Header
+	if cc.fraud != nil || c.cfg.fraud != nil {
+		// Room for every header, so that the map is not grown three times.
+		h = make(http.Header, 5+numFraudHeaders)
+		req.Header = h
+	}
 	accept := r.accept
 	if accept == "" {
 		accept = acceptV1
@@ -559,13 +573,13 @@ func (c *Client) attempt(ctx context.Context, r *request, target, path string, p
 		if errors.As(err, &ue) {
 			err = ue.Err
 		}
-		c.log(ctx, r, path, 0, "", n, start, err)
+		c.log(ctx, r, path, 0, nil, n, start, err)
 		return outcome{tok: tok, err: &transportError{method: r.method, path: path, err: err}}
 	}
 	defer res.Body.Close()
 	data, readErr := readBody(res.Body)
 	resp := &response{status: res.StatusCode, header: res.Header, body: data, attempts: n, sent: h}
-	c.log(ctx, r, path, res.StatusCode, res.Header.Get("X-CorrelationId"), n, start, readErr)
+	c.log(ctx, r, path, res.StatusCode, res.Header, n, start, readErr)
 	if readErr != nil && res.StatusCode < 400 {
 		return outcome{resp: resp, tok: tok, err: &DecodeError{StatusCode: res.StatusCode, CorrelationID: res.Header.Get("X-CorrelationId"), Method: r.method, Path: path,
 			Err: redactErr(readErr, secretsOf(h))}}
@@ -595,6 +609,15 @@ func (c *Client) fraudHeaders(ctx context.Context, r *request, h http.Header, cc
 	if src == nil {
 		if c.cfg.env == Production {
 			return fmt.Errorf("vat: %s: HMRC requires fraud prevention headers on every call in production: configure a source with WithFraudHeaders", r.op)
+		}
+		return nil
+	}
+	if pre, ok := src.(preEncodedFraudHeaders); ok {
+		if err := ctx.Err(); err != nil {
+			return fmt.Errorf("vat: %s: collecting fraud prevention headers: %w", r.op, err)
+		}
+		if err := pre.setFraudHeaders(h); err != nil {
+			return fmt.Errorf("vat: %s: fraud prevention headers not sent: %w", r.op, err)
 		}
 		return nil
 	}
@@ -705,8 +728,9 @@ func (c *Client) token(ctx context.Context, r *request) (*oauth2.Token, error) {
 	return tok, nil
 }
 
-// log writes one Debug record per exchange; never headers or bodies.
-func (c *Client) log(ctx context.Context, r *request, path string, status int, corr string, attempt int, start time.Time, err error) {
+// log writes one Debug record per exchange; never headers or bodies. h is
+// the response's header, nil when no response arrived.
+func (c *Client) log(ctx context.Context, r *request, path string, status int, h http.Header, attempt int, start time.Time, err error) {
 	l := c.cfg.logger
 	if l == nil || !l.Enabled(ctx, slog.LevelDebug) {
 		return
@@ -721,7 +745,7 @@ func (c *Client) log(ctx context.Context, r *request, path string, status int, c
 	if status != 0 {
 		attrs = append(attrs, slog.Int("status", status))
 	}
-	if corr != "" {
+	if corr := h.Get("X-CorrelationId"); corr != "" {
 		attrs = append(attrs, slog.String("correlation_id", corr))
 	}
 	if err != nil {

@@ -2,6 +2,8 @@ package vat
 
 import (
 	"errors"
+	"fmt"
+	"io"
 	"iter"
 	"log/slog"
 	"math/bits"
@@ -689,6 +691,10 @@ func (f FraudHeaders) String() string {
 // GoString is like String, so that %#v does not print values either.
 func (f FraudHeaders) GoString() string { return f.String() }
 
+// Format prints String for every verb, so that no verb (%d, %x, %+v, …) can
+// print the values.
+func (f FraudHeaders) Format(st fmt.State, _ rune) { _, _ = io.WriteString(st, f.String()) }
+
 // LogValue implements slog.LogValuer, logging the connection method and the
 // names of the headers that have a value, never the values.
 func (f FraudHeaders) LogValue() slog.Value {
@@ -768,8 +774,26 @@ type span struct {
 }
 
 func (f *FraudHeaders) encode(h http.Header, checkRequired bool) error {
+	e, err := f.encodeValues(checkRequired)
+	if err != nil {
+		return err
+	}
+	e.setOn(h, e.vals) // e is this request's alone
+	return nil
+}
+
+// encodedFraudHeaders is a FraudHeaders encoded: the headers to send, and
+// their values in FraudHeaderName order.
+type encodedFraudHeaders struct {
+	sent FraudHeaderSet
+	vals []string
+}
+
+// encodeValues checks and encodes every header of f, as writeTo describes.
+// It depends on f alone.
+func (f *FraudHeaders) encodeValues(checkRequired bool) (encodedFraudHeaders, error) {
 	if f == nil {
-		return ErrNoFraudHeaders
+		return encodedFraudHeaders{}, ErrNoFraudHeaders
 	}
 	var (
 		arr   [2048]byte
@@ -801,29 +825,38 @@ func (f *FraudHeaders) encode(h http.Header, checkRequired bool) error {
 		errs = append(errs, f.checkRequired()...)
 	}
 	if len(errs) > 0 {
-		return errors.Join(errs...)
+		return encodedFraudHeaders{}, errors.Join(errs...)
 	}
 	s := string(buf)
-	count := 0
-	for _, sp := range spans {
+	var e encodedFraudHeaders
+	for n, sp := range spans {
 		if sp.set {
-			count++
+			e.sent |= 1 << n
 		}
 	}
-	vals := make([]string, count)
+	e.vals = make([]string, 0, e.sent.Len())
+	for n := range e.sent.All() {
+		e.vals = append(e.vals, s[spans[n].start:spans[n].end])
+	}
+	return e, nil
+}
+
+// setOn sets each header of e on h and removes any other fraud prevention
+// header h held. vals, as long as e.vals, receives a copy of the values, and
+// each header gets its own one-element slice of it, so that a request whose
+// values are shared with other requests can change none of theirs.
+func (e encodedFraudHeaders) setOn(h http.Header, vals []string) {
+	copy(vals, e.vals)
 	i := 0
 	for n := FraudHeaderName(1); n <= numFraudHeaders; n++ {
 		key := n.key()
-		sp := spans[n]
-		if !sp.set {
+		if !e.sent.Has(n) {
 			delete(h, key)
 			continue
 		}
-		vals[i] = s[sp.start:sp.end]
 		h[key] = vals[i : i+1 : i+1]
 		i++
 	}
-	return nil
 }
 
 // checkRequired reports the headers f's connection method requires that have

@@ -198,3 +198,16 @@ func TestFraudHeaderValuesNeverAppearInErrorsOrLogs(t *testing.T) {
 	}
 	assert.NotContains(t, fmt.Sprintf("%v %+v %#v", fh, fh, fh), marker, "printing the model shows no values")
 }
+
+func TestPrintingFraudHeadersNeverShowsValues(t *testing.T) {
+	t.Parallel()
+	fh := desktopHeaders(t)
+	fh.VendorProductName = "Acme-PRINTMARK"
+	src := vat.StaticFraudHeaders(*fh)
+	for _, verb := range []string{"%v", "%+v", "%#v", "%s", "%q", "%x", "%X", "%d"} {
+		assert.NotContains(t, fmt.Sprintf(verb, *fh), "PRINTMARK", verb)
+		assert.NotContains(t, fmt.Sprintf(verb, fh), "PRINTMARK", verb)
+		assert.NotContains(t, fmt.Sprintf(verb, src), "PRINTMARK", verb)
+		assert.NotContains(t, fmt.Sprintf(verb, []vat.FraudHeaders{*fh}), "PRINTMARK", verb)
+	}
+}

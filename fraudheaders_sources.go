@@ -47,15 +47,60 @@ func (fn FraudHeaderSourceFunc) FraudHeaders(ctx context.Context) (*FraudHeaders
 // for headers built once per end-user request (ServerCollector.Headers) or in
 // tests; use a DeviceCollector for values that must be collected immediately
 // before each request.
+//
+// The headers never change, so the source encodes them once, when it is
+// made, and a Client sends the same encoding with every request.
 func StaticFraudHeaders(f FraudHeaders) FraudHeaderSource {
-	fixed := f.Clone()
-	return FraudHeaderSourceFunc(func(ctx context.Context) (*FraudHeaders, error) {
-		if err := ctx.Err(); err != nil {
-			return nil, err
-		}
-		return fixed.Clone(), nil
-	})
+	s := &staticFraudHeaders{fixed: f.Clone()}
+	s.encoded, s.err = s.fixed.encodeValues(true)
+	return s
 }
+
+// staticFraudHeaders is the source StaticFraudHeaders returns: the headers,
+// and their encoding or the reason they cannot be sent.
+type staticFraudHeaders struct {
+	fixed   *FraudHeaders
+	encoded encodedFraudHeaders
+	err     error
+}
+
+// preEncodedFraudHeaders is implemented by sources whose headers never
+// change, so they are encoded once: the Client asks them to set a copy of
+// that encoding on each request instead of encoding FraudHeaders again.
+type preEncodedFraudHeaders interface {
+	FraudHeaderSource
+	setFraudHeaders(h http.Header) error
+}
+
+// setFraudHeaders sets a copy of the encoded headers on h, or returns why
+// they cannot be sent.
+func (s *staticFraudHeaders) setFraudHeaders(h http.Header) error {
+	if s.err != nil {
+		return s.err
+	}
+	s.encoded.setOn(h, make([]string, len(s.encoded.vals)))
+	return nil
+}
+
+// FraudHeaders returns a deep copy of the headers.
+func (s *staticFraudHeaders) FraudHeaders(ctx context.Context) (*FraudHeaders, error) {
+	if err := ctx.Err(); err != nil {
+		return nil, err
+	}
+	return s.fixed.Clone(), nil
+}
+
+// String describes the source as FraudHeaders.String does, without values.
+func (s *staticFraudHeaders) String() string {
+	return "vat.StaticFraudHeaders(" + s.fixed.String() + ")"
+}
+
+// GoString is String, so that %#v does not print values either.
+func (s *staticFraudHeaders) GoString() string { return s.String() }
+
+// Format prints String for every verb, so that %+v and %x cannot reach the
+// values either.
+func (s *staticFraudHeaders) Format(st fmt.State, _ rune) { _, _ = io.WriteString(st, s.String()) }
 
 // HashLicenseKey returns the SHA-256 of a licence key as 64 lower-case hex
 // digits, the form Gov-Vendor-License-IDs expects ("hashed license keys";

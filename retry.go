@@ -67,11 +67,19 @@ type Limiter interface {
 // application.
 const HMRCRateLimit = 3
 
-// NewApplicationLimiter returns a limiter at HMRC's rate of 3 requests per
-// second, without bursts. Give the same limiter to every Client of one
-// application (WithRateLimiter) so that together they stay within HMRC's
-// limit. A new Client has a limiter of its own like it.
-func NewApplicationLimiter() *rate.Limiter { return rate.NewLimiter(HMRCRateLimit, 1) }
+// NewApplicationLimiter returns a limiter for HMRC's rate of 3 requests per
+// second, without bursts: one request every 347 ms. The 40 ms of headroom
+// per second keep a request that leaves a little late (a busy scheduler, a
+// new connection) from putting four requests inside one second of HMRC's
+// count. Give the same limiter to every Client of one application
+// (WithRateLimiter) so that together they stay within HMRC's limit. A new
+// Client has a limiter of its own like it.
+func NewApplicationLimiter() *rate.Limiter {
+	return rate.NewLimiter(rate.Every((time.Second+limiterHeadroom)/HMRCRateLimit), 1)
+}
+
+// limiterHeadroom is added to each second of the limiter's schedule.
+const limiterHeadroom = 40 * time.Millisecond
 
 // WithRateLimiter sets the limiter the Client waits on before each request.
 // Pass the same limiter to all the Clients of one application, or NoRateLimit
