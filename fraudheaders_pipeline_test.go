@@ -88,6 +88,11 @@ func TestFraudHeadersGoOnEveryRequest(t *testing.T) {
 	require.Len(t, fb.Requests, 2, "the latest request to each endpoint used")
 	for _, r := range fb.Requests {
 		assert.Equal(t, vat.FPHValidHeaders, r.Code, r.Path)
+		require.Len(t, r.Headers, 14, "a verdict for each header sent")
+		for _, h := range r.Headers {
+			assert.Equal(t, vat.FPHValidHeader, h.Code, h.Header)
+			require.NotNil(t, h.Value, h.Header)
+		}
 	}
 	_, err = c.FraudHeadersFeedback(ctx, "vat/mtd", "")
 	assert.ErrorContains(t, err, "api must be")

@@ -5,6 +5,7 @@ import (
 	"encoding/json"
 	"net/http"
 	"sort"
+	"strings"
 	"time"
 )
 
@@ -67,77 +68,148 @@ func (s *Server) fraudAPI(c *call) {
 		s.mu.Unlock()
 	}
 	sort.Slice(recs, func(i, j int) bool { return recs[i].at.Before(recs[j].at) })
-	var specVersion []byte
-	items := make([]json.RawMessage, 0, len(recs))
+	out := feedbackWire{Requests: make([]requestFeedbackWire, 0, len(recs))}
 	for _, rec := range recs {
 		valid, body := s.cfg.validator(rec.headers)
-		item := []byte(`{"path":`)
-		item, _ = appendJSON(item, rec.path)
-		item = append(item, `,"method":`...)
-		item, _ = appendJSON(item, rec.method)
-		item = append(item, `,"requestTimestamp":"`...)
-		item = append(rec.at.AppendFormat(item, "2006-01-02T15:04:05.000Z"), '"')
-		members, ok := objectMembers(body)
-		if !ok {
-			code := "INVALID_HEADERS"
-			if valid {
-				code = "VALID_HEADERS"
-			}
-			members = []member{{"code", json.RawMessage(`"` + code + `"`)}}
+		item, spec := feedbackFor(rec, valid, body)
+		if spec != "" {
+			out.SpecVersion = spec
 		}
-		for _, m := range members {
-			if m.name == "specVersion" {
-				specVersion = m.value
-				continue
-			}
-			item = append(item, ',')
-			item, _ = appendJSON(item, m.name)
-			item = append(append(item, ':'), m.value...)
-		}
-		items = append(items, append(item, '}'))
+		out.Requests = append(out.Requests, item)
 	}
-	out := []byte("{")
-	if specVersion != nil {
-		out = append(append(append(out, `"specVersion":`...), specVersion...), ',')
+	b, err := marshalNoEscape(out)
+	if err != nil {
+		writeJSON(c.w, http.StatusInternalServerError, bodyInternalError)
+		return
 	}
-	out = append(out, `"requests":[`...)
-	for i, it := range items {
-		if i > 0 {
-			out = append(out, ',')
-		}
-		out = append(out, it...)
-	}
-	writeJSON(c.w, http.StatusOK, append(out, "]}"...))
+	writeJSON(c.w, http.StatusOK, b)
 }
 
-type member struct {
-	name  string
-	value json.RawMessage
+// The answer of validation-feedback, in the shape HMRC documents: one item
+// per request, with a verdict per header and the cross-header checks.
+type (
+	feedbackWire struct {
+		SpecVersion string                `json:"specVersion,omitempty"`
+		Requests    []requestFeedbackWire `json:"requests"`
+	}
+	requestFeedbackWire struct {
+		Path             string               `json:"path"`
+		Method           string               `json:"method"`
+		RequestTimestamp string               `json:"requestTimestamp"`
+		Code             string               `json:"code"`
+		Headers          []headerFeedbackWire `json:"headers,omitempty"`
+		CrossValidation  []crossFeedbackWire  `json:"crossValidation,omitempty"`
+	}
+	headerFeedbackWire struct {
+		Header   string   `json:"header"`
+		Value    *string  `json:"value,omitempty"`
+		Code     string   `json:"code"`
+		Errors   []string `json:"errors"`
+		Warnings []string `json:"warnings"`
+	}
+	crossFeedbackWire struct {
+		Headers []string `json:"headers"`
+		Code    string   `json:"code"`
+		Errors  []string `json:"errors"`
+	}
+	// validateWire is the /validate answer a validator gives.
+	validateWire struct {
+		SpecVersion string        `json:"specVersion"`
+		Code        string        `json:"code"`
+		Errors      []findingWire `json:"errors"`
+		Warnings    []findingWire `json:"warnings"`
+	}
+	findingWire struct {
+		Code    string   `json:"code"`
+		Message string   `json:"message"`
+		Headers []string `json:"headers"`
+	}
+)
+
+// feedbackFor turns the validator's answer on one recorded request into a
+// validation-feedback item: each finding about one header goes to that
+// header, findings about several go to crossValidation. It also returns the
+// answer's specVersion.
+func feedbackFor(rec fraudRecord, valid bool, body []byte) (requestFeedbackWire, string) {
+	item := requestFeedbackWire{Path: rec.path, Method: rec.method, RequestTimestamp: rec.at.UTC().Format("2006-01-02T15:04:05.000Z")}
+	var v validateWire
+	if err := json.Unmarshal(body, &v); err != nil || v.Code == "" {
+		item.Code = "INVALID_HEADERS"
+		if valid {
+			item.Code = "VALID_HEADERS"
+		}
+		return item, ""
+	}
+	item.Code = v.Code
+	if len(rec.headers) == 0 {
+		item.Code = "NO_HEADERS"
+	}
+	byName := map[string]*headerFeedbackWire{}
+	header := func(name string) *headerFeedbackWire {
+		if h := byName[name]; h != nil {
+			return h
+		}
+		h := &headerFeedbackWire{Header: name, Code: "VALID_HEADER", Errors: []string{}, Warnings: []string{}}
+		byName[name] = h
+		return h
+	}
+	for k, vals := range rec.headers {
+		h := header(strings.ToLower(k))
+		val := strings.Join(vals, ",")
+		h.Value = &val
+		if strings.EqualFold(k, "Gov-Test-Scenario") {
+			h.Code = "TEST_SCENARIO_HEADER"
+		}
+	}
+	add := func(f findingWire, isErr bool) {
+		if len(f.Headers) != 1 {
+			if isErr {
+				item.CrossValidation = append(item.CrossValidation, crossFeedbackWire{Headers: f.Headers, Code: "INVALID_HEADERS", Errors: []string{f.Message}})
+			}
+			return
+		}
+		h := header(f.Headers[0])
+		switch {
+		case isErr:
+			h.Errors = append(h.Errors, f.Message)
+		default:
+			h.Warnings = append(h.Warnings, f.Message)
+		}
+		switch {
+		case f.Code == "MISSING_HEADER" || f.Code == "UNEXPECTED_HEADER":
+			h.Code = f.Code
+		case isErr && h.Code != "MISSING_HEADER":
+			h.Code = "INVALID_HEADER"
+		case !isErr && h.Code == "VALID_HEADER":
+			h.Code = "POTENTIALLY_INVALID_HEADER"
+		}
+	}
+	for _, f := range v.Errors {
+		add(f, true)
+	}
+	for _, f := range v.Warnings {
+		add(f, false)
+	}
+	names := make([]string, 0, len(byName))
+	for n := range byName {
+		names = append(names, n)
+	}
+	sort.Strings(names)
+	for _, n := range names {
+		item.Headers = append(item.Headers, *byName[n])
+	}
+	return item, v.SpecVersion
 }
 
-// objectMembers returns the members of a JSON object in their order.
-func objectMembers(body []byte) ([]member, bool) {
-	dec := json.NewDecoder(bytes.NewReader(body))
-	if t, err := dec.Token(); err != nil || t != json.Delim('{') {
-		return nil, false
+// marshalNoEscape encodes v as HMRC does, without escaping <, > and &.
+func marshalNoEscape(v any) ([]byte, error) {
+	var b bytes.Buffer
+	enc := json.NewEncoder(&b)
+	enc.SetEscapeHTML(false)
+	if err := enc.Encode(v); err != nil {
+		return nil, err
 	}
-	var out []member
-	for dec.More() {
-		t, err := dec.Token()
-		if err != nil {
-			return nil, false
-		}
-		var v json.RawMessage
-		if err := dec.Decode(&v); err != nil {
-			return nil, false
-		}
-		var buf bytes.Buffer
-		if err := json.Compact(&buf, v); err != nil {
-			return nil, false
-		}
-		out = append(out, member{t.(string), buf.Bytes()})
-	}
-	return out, true
+	return bytes.TrimSuffix(b.Bytes(), []byte("\n")), nil
 }
 
 func appendJSON(b []byte, v any) ([]byte, error) {

@@ -53,7 +53,15 @@ func TestFraudHeaderAPI(t *testing.T) {
 	assert.Equal(t, "VALID_HEADERS", fb.Requests[0]["code"], "the later obligations request had a device ID")
 	assert.Equal(t, "2025-06-15T10:30:00.000Z", fb.Requests[0]["requestTimestamp"])
 	assert.Equal(t, "INVALID_HEADERS", fb.Requests[1]["code"])
-	assert.Regexp(t, `^\{"specVersion":"3.3","requests":\[\{"path":"[^"]+","method":"GET","requestTimestamp":"[^"]+","code":"VALID_HEADERS","message"`, r.body, "HMRC's member order")
+	// HMRC's documented shape (notes: fraud headers §6.2): a verdict per
+	// header, with the value sent, and no value for a missing header.
+	assert.Equal(t, `{"specVersion":"3.3","requests":[`+
+		`{"path":"/organisations/vat/`+f.user.VRN+`/obligations","method":"GET","requestTimestamp":"2025-06-15T10:30:00.000Z","code":"VALID_HEADERS","headers":[`+
+		`{"header":"gov-client-connection-method","value":"DESKTOP_APP_DIRECT","code":"VALID_HEADER","errors":[],"warnings":[]},`+
+		`{"header":"gov-client-device-id","value":"d2","code":"VALID_HEADER","errors":[],"warnings":[]}]},`+
+		`{"path":"/organisations/vat/`+f.user.VRN+`/penalties","method":"GET","requestTimestamp":"2025-06-15T10:30:00.000Z","code":"INVALID_HEADERS","headers":[`+
+		`{"header":"gov-client-connection-method","value":"WEB_APP_VIA_SERVER","code":"VALID_HEADER","errors":[],"warnings":[]},`+
+		`{"header":"gov-client-device-id","code":"MISSING_HEADER","errors":["Header required"],"warnings":[]}]}]}`, r.body)
 
 	r = f.do(t, "GET", "/test/fraud-prevention-headers/vat-mtd/validation-feedback?connectionMethod=WEB_APP_VIA_SERVER", auth, "")
 	require.NoError(t, json.Unmarshal([]byte(r.body), &fb))
@@ -133,4 +141,38 @@ func TestFeedbackWithAValidatorThatIsNotJSON(t *testing.T) {
 	f.do(t, "GET", f.vat("/penalties"), nil, "")
 	r := f.do(t, "GET", "/test/fraud-prevention-headers/vat-mtd/validation-feedback", nil, "")
 	assert.Regexp(t, `^\{"requests":\[\{"path":"/organisations/vat/\d{9}/penalties","method":"GET","requestTimestamp":"2025-06-15T10:30:00.000Z","code":"VALID_HEADERS"\}\]\}$`, r.body)
+}
+
+// TestFeedbackSplitsFindingsByHeader: findings about one header go to it,
+// findings about several go to crossValidation, warnings make a header
+// potentially invalid, and a request without Gov-* headers is NO_HEADERS.
+func TestFeedbackSplitsFindingsByHeader(t *testing.T) {
+	t.Parallel()
+	rec := fraudRecord{path: "/p", method: "GET", headers: http.Header{
+		"Gov-Client-Public-Ip": {"10.0.0.1"}, "Gov-Vendor-Public-Ip": {"203.0.113.6"}, "Gov-Client-Multi-Factor": {""}}}
+	body := []byte(`{"specVersion":"3.3","code":"INVALID_HEADERS","message":"At least 1 header is invalid",
+		"errors":[{"code":"INVALID_HEADER","message":"Value is not a public IP address","headers":["gov-client-public-ip"]},
+		{"code":"INVALID_HEADERS","message":"At least 1 pair of IPs in Gov-Vendor-Forwarded must include Gov-Client-Public-IP in the 'for' field and Gov-Vendor-Public-IP in the 'by' field. Check all 3 headers are consistent.","headers":["gov-vendor-forwarded","gov-vendor-public-ip","gov-client-public-ip"]}],
+		"warnings":[{"code":"EMPTY_HEADER","message":"Value is empty.","headers":["gov-client-multi-factor"]},
+		{"code":"MISSING_HEADER","message":"Header required","headers":["gov-vendor-license-ids"]}]}`)
+	item, spec := feedbackFor(rec, false, body)
+	assert.Equal(t, "3.3", spec)
+	assert.Equal(t, "INVALID_HEADERS", item.Code)
+	got := map[string]headerFeedbackWire{}
+	for _, h := range item.Headers {
+		got[h.Header] = h
+	}
+	assert.Equal(t, "INVALID_HEADER", got["gov-client-public-ip"].Code)
+	assert.Equal(t, []string{"Value is not a public IP address"}, got["gov-client-public-ip"].Errors)
+	assert.Equal(t, "POTENTIALLY_INVALID_HEADER", got["gov-client-multi-factor"].Code)
+	assert.Equal(t, "MISSING_HEADER", got["gov-vendor-license-ids"].Code)
+	assert.Nil(t, got["gov-vendor-license-ids"].Value, "no value for a missing header")
+	assert.Equal(t, "VALID_HEADER", got["gov-vendor-public-ip"].Code)
+	require.Len(t, item.CrossValidation, 1)
+	assert.Equal(t, []string{"gov-vendor-forwarded", "gov-vendor-public-ip", "gov-client-public-ip"}, item.CrossValidation[0].Headers)
+	assert.Equal(t, "INVALID_HEADERS", item.CrossValidation[0].Code)
+
+	none, _ := feedbackFor(fraudRecord{path: "/p", method: "GET", headers: http.Header{}}, false,
+		[]byte(`{"specVersion":"3.3","code":"INVALID_HEADERS","message":"No fraud prevention headers submitted. These are required by law. Check the specification."}`))
+	assert.Equal(t, "NO_HEADERS", none.Code)
 }

@@ -1,8 +1,6 @@
 package vattest
 
 import (
-	"bytes"
-	"encoding/json"
 	"errors"
 	"fmt"
 	"net"
@@ -204,13 +202,11 @@ func WithFraudHeaderValidator(v FraudHeaderValidator) Option {
 // errors (INVALID_HEADERS); warnings alone do not make them invalid.
 func HMRCFraudHeaderValidator(h http.Header) (valid bool, body []byte) {
 	res := vat.ValidateFraudHeaders(h).Automated()
-	var b bytes.Buffer
-	enc := json.NewEncoder(&b)
-	enc.SetEscapeHTML(false) // HMRC writes "UTC±<hh>:<mm>" as it is
-	if err := enc.Encode(res); err != nil {
+	body, err := marshalNoEscape(res) // HMRC writes "UTC±<hh>:<mm>" as it is
+	if err != nil {
 		return false, []byte(`{"code":"INVALID_HEADERS","message":"At least 1 header is invalid"}`)
 	}
-	return res.Code != vat.FPHInvalidHeaders, bytes.TrimSuffix(b.Bytes(), []byte("\n"))
+	return res.Code != vat.FPHInvalidHeaders, body
 }
 
 // WithFraudHeaderEnforcement makes the server reject VAT API calls whose
