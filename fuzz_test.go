@@ -1,11 +1,11 @@
 package vat
 
 import (
+	"bytes"
 	"encoding/json"
 	"net/http"
 	"os"
 	"path/filepath"
-	"reflect"
 	"strings"
 	"testing"
 )
@@ -35,8 +35,9 @@ func addFixtureSeeds(f *testing.F, patterns ...string) {
 	f.Add([]byte(`{"a":[1,2,{"b":null}]}`))
 }
 
-// roundTrip decodes data into a new T; if that works, encoding and decoding
-// again must give the same value.
+// roundTrip decodes data into a new T; if that works, its encoding must
+// decode again to a value with the same encoding (an empty list and no list
+// encode alike, so values are compared through their encodings).
 func roundTrip[T any](t *testing.T, data []byte) {
 	var v T
 	if json.Unmarshal(data, &v) != nil {
@@ -50,8 +51,9 @@ func roundTrip[T any](t *testing.T, data []byte) {
 	if err := json.Unmarshal(out, &back); err != nil {
 		t.Fatalf("cannot decode own encoding %s: %v", out, err)
 	}
-	if !reflect.DeepEqual(v, back) {
-		t.Fatalf("round trip changed the value:\n in: %s\nout: %s", data, out)
+	again, err := json.Marshal(back)
+	if err != nil || !bytes.Equal(out, again) {
+		t.Fatalf("round trip changed the value:\n in: %s\nout: %s\nagain: %s", data, out, again)
 	}
 }
 

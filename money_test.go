@@ -174,6 +174,17 @@ func refPence(s string, scale int64) (*big.Int, bool) {
 	return r.Num(), true
 }
 
+// zeroMantissa reports whether the JSON number s has only zero digits
+// before its exponent.
+func zeroMantissa(s string) bool {
+	s = strings.TrimPrefix(strings.TrimSpace(s), "-")
+	if i := strings.IndexAny(s, "eE"); i >= 0 {
+		s = s[:i]
+	}
+	s = strings.ReplaceAll(s, ".", "")
+	return s != "" && strings.Trim(s, "0") == ""
+}
+
 func FuzzMoney(f *testing.F) {
 	for _, s := range []string{"0", "105.5", "-100.45", "100.1", "1.005", "1e3", "9999999999999.99", "1e-2", "-0.00", "1E+2", "00", "1.0e-1"} {
 		f.Add(s)
@@ -186,11 +197,17 @@ func FuzzMoney(f *testing.F) {
 		}
 		// Whatever parsed must be exactly the number's value in pence.
 		want, ok := refPence(strings.TrimSpace(s), 2)
-		if ok && want.IsInt64() {
+		switch {
+		case ok && want.IsInt64():
 			if want.Int64() != int64(m) {
 				t.Fatalf("%q parsed as %d pence, want %s", s, m, want)
 			}
-		} else if s != "null" && strings.TrimSpace(s) != "null" {
+		case zeroMantissa(s):
+			// math/big cannot hold an exponent this large, but zero is zero.
+			if m != 0 {
+				t.Fatalf("%q parsed as %d, want 0", s, m)
+			}
+		case strings.TrimSpace(s) != "null":
 			t.Fatalf("%q parsed as %d but is not a whole number of pence", s, m)
 		}
 		// And it must survive a round trip.
@@ -215,7 +232,12 @@ func FuzzPounds(f *testing.F) {
 			return
 		}
 		want, ok := refPence(s, 0)
-		if !ok || !want.IsInt64() || want.Int64() != int64(p) {
+		switch {
+		case !ok && zeroMantissa(s):
+			if p != 0 {
+				t.Fatalf("%q parsed as %d, want 0", s, p)
+			}
+		case !ok || !want.IsInt64() || want.Int64() != int64(p):
 			t.Fatalf("%q parsed as %d pounds, reference %v", s, p, want)
 		}
 		if p > MaxPounds || p < MinPounds {
@@ -226,4 +248,20 @@ func FuzzPounds(f *testing.F) {
 			t.Fatalf("round trip of %d gave %d, %v", p, back, err)
 		}
 	})
+}
+
+func TestHugeExponentsOfZero(t *testing.T) {
+	t.Parallel()
+	for _, s := range []string{"0e10000000000000000000", "-0.000e99999999999", "0E-999999999999"} {
+		m, err := ParseMoney(s)
+		require.NoError(t, err, s)
+		assert.Zero(t, m)
+		p, err := ParsePounds(s)
+		require.NoError(t, err, s)
+		assert.Zero(t, p)
+	}
+	_, err := ParseMoney("1e10000000000000000000")
+	assert.ErrorContains(t, err, "outside HMRC's range")
+	_, err = ParseMoney("1e-10000000000000000000")
+	assert.ErrorContains(t, err, "more than 2 decimal places")
 }
