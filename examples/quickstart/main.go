@@ -262,18 +262,22 @@ func (j *journey) openObligations(ctx context.Context) error {
 	return nil
 }
 
+// today is the current date in UTC, on the simulator's clock when offline.
+func (j *journey) today() vat.Date {
+	if j.sim != nil {
+		return vat.DateOf(j.sim.Now().UTC())
+	}
+	return vat.DateOf(time.Now().UTC())
+}
+
 // dueReturn is the open obligation whose period has ended.
 func (j *journey) dueReturn(ctx context.Context) (vat.Obligation, error) {
 	obs, err := j.c.Obligations(ctx, j.vrn, vat.ObligationsQuery{Status: vat.ObligationOpen})
 	if err != nil {
 		return vat.Obligation{}, err
 	}
-	today := vat.DateOf(time.Now())
-	if j.sim != nil {
-		today = vat.DateOf(j.sim.Now().UTC())
-	}
 	for _, o := range obs {
-		if o.Submittable(today) {
+		if o.Submittable(j.today()) {
 			return o, nil
 		}
 	}
@@ -332,7 +336,7 @@ func (j *journey) obligationsAfter(ctx context.Context) error {
 	if !j.offline {
 		fmt.Fprintln(j.out, "(HMRC's sandbox returns canned obligations: they do not change after a submission.)")
 	}
-	today := vat.DateOf(time.Now())
+	today := j.today()
 	obs, err := j.c.Obligations(ctx, j.vrn, vat.ObligationsQuery{From: today.AddYears(-1).AddDays(1), To: today})
 	if err != nil && !errors.Is(err, vat.ErrNotFound) {
 		return err
@@ -346,7 +350,7 @@ func (j *journey) obligationsAfter(ctx context.Context) error {
 // which has data only for them.
 func (j *journey) financialRange(liabilities bool) (vat.DateRange, []vat.CallOption) {
 	if j.offline {
-		today := vat.DateOf(time.Now().UTC())
+		today := j.today()
 		return vat.DateRange{From: today.AddYears(-1).AddDays(1), To: today}, nil
 	}
 	if liabilities {
@@ -385,7 +389,7 @@ func (j *journey) liabilities(ctx context.Context) error {
 func (j *journey) payments(ctx context.Context) error {
 	if j.sim != nil {
 		// Offline, HMRC "receives" part of the payment.
-		if err := j.sim.RecordPayment(string(j.vrn), string(j.submitted), 500_000, vat.DateOf(j.sim.Now().UTC()).String()); err != nil {
+		if err := j.sim.RecordPayment(string(j.vrn), string(j.submitted), 500_000, j.today().String()); err != nil {
 			return err
 		}
 		fmt.Fprintln(j.out, "(The simulator records a payment of £5,000.00 against the return.)")
