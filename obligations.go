@@ -51,33 +51,41 @@ func (o Obligation) Submittable(today Date) bool {
 	return o.Status == ObligationOpen && o.End.Before(today)
 }
 
-// check applies HMRC's rules for the obligations query (VAT (MTD) API §9.1),
-// reporting every problem with the code HMRC would answer.
+// check applies HMRC's rules for the obligations query (VAT (MTD) API §9.1)
+// in HMRC's order, so that the first problem reported is the one code HMRC
+// would answer: the dates' presence and format, then the status, then the
+// range (hmrc/vat-api ObligationParameterFormatValidation and
+// DateRangeValidation). HMRC stops at its first problem; the others found
+// are listed after it.
 func (q ObligationsQuery) check(p *problems) {
-	switch q.Status {
-	case "", ObligationOpen, ObligationFulfilled:
-	default:
-		p.add("status", "INVALID_STATUS", "status must be O (open) or F (fulfilled), not %q", truncate(string(q.Status), 20))
-	}
-	fromOK := checkDate(p, "from", q.From, "INVALID_DATE_FROM")
-	toOK := checkDate(p, "to", q.To, "INVALID_DATE_TO")
+	statusOK := q.Status == "" || q.Status == ObligationOpen || q.Status == ObligationFulfilled
 	switch {
 	case q.From.IsZero() && q.To.IsZero():
-		switch q.Status {
-		case ObligationOpen:
-		case ObligationFulfilled:
+		switch {
+		case q.Status == ObligationOpen:
+		case q.Status == ObligationFulfilled:
 			p.add("from", "MISSING_DATE_RANGE", "from and to are required for fulfilled obligations")
-		case "":
+		case q.Status == "":
 			p.add("from", "INVALID_DATE_FROM", "from and to are required unless status is O")
 		}
-	case q.From.IsZero():
-		p.add("from", "INVALID_DATE_FROM", "from is required when to is given")
 	case q.To.IsZero():
 		p.add("to", "INVALID_DATE_TO", "to is required when from is given")
-	case fromOK && toOK:
-		if !q.From.Before(q.To) || q.From.AddYears(1).Before(q.To) {
-			p.add("to", "INVALID_DATE_RANGE", "from must be before to, and to at most one year after from (%s to %s)", q.From, q.To)
-		}
+		checkDate(p, "from", q.From, "INVALID_DATE_FROM")
+	case q.From.IsZero():
+		p.add("from", "INVALID_DATE_FROM", "from is required when to is given")
+		checkDate(p, "to", q.To, "INVALID_DATE_TO")
+	}
+	bothOK := false
+	if !q.From.IsZero() && !q.To.IsZero() {
+		fromOK := checkDate(p, "from", q.From, "INVALID_DATE_FROM")
+		toOK := checkDate(p, "to", q.To, "INVALID_DATE_TO")
+		bothOK = fromOK && toOK
+	}
+	if !statusOK {
+		p.add("status", "INVALID_STATUS", "status must be O (open) or F (fulfilled), not %q", truncate(string(q.Status), 20))
+	}
+	if bothOK && (!q.From.Before(q.To) || q.From.AddYears(1).Before(q.To)) {
+		p.add("to", "INVALID_DATE_RANGE", "from must be before to, and to at most one year after from (%s to %s)", q.From, q.To)
 	}
 }
 

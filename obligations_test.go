@@ -104,6 +104,14 @@ func TestObligationsQueryRules(t *testing.T) {
 		{"fulfilled with range", ObligationsQuery{From: date(t, "2017-01-01"), To: date(t, "2017-12-31"), Status: ObligationFulfilled}, nil},
 		{"five-digit year", ObligationsQuery{From: NewDate(10000, 1, 1), To: NewDate(10000, 2, 1)}, []string{"INVALID_DATE_FROM", "INVALID_DATE_TO"}},
 		{"bad status and range", ObligationsQuery{From: date(t, "2018-01-01"), To: date(t, "2017-01-01"), Status: "Z"}, []string{"INVALID_STATUS", "INVALID_DATE_RANGE"}},
+		// HMRC checks the dates before the status, and reports one code: the
+		// first problem listed is the one HMRC would answer
+		// (ObligationParameterFormatValidation in hmrc/vat-api).
+		{"bad status and only from", ObligationsQuery{From: date(t, "2017-01-01"), Status: "Z"}, []string{"INVALID_DATE_TO", "INVALID_STATUS"}},
+		{"bad status and only to", ObligationsQuery{To: date(t, "2017-01-01"), Status: "Z"}, []string{"INVALID_DATE_FROM", "INVALID_STATUS"}},
+		{"bad from and bad status", ObligationsQuery{From: NewDate(10000, 1, 1), To: date(t, "2017-01-01"), Status: "Z"}, []string{"INVALID_DATE_FROM", "INVALID_STATUS"}},
+		{"bad to and bad status", ObligationsQuery{From: date(t, "2017-01-01"), To: NewDate(10000, 1, 1), Status: "Z"}, []string{"INVALID_DATE_TO", "INVALID_STATUS"}},
+		{"fulfilled with only from", ObligationsQuery{From: date(t, "2017-01-01"), Status: ObligationFulfilled}, []string{"INVALID_DATE_TO"}},
 	}
 	for _, tc := range tests {
 		t.Run(tc.name, func(t *testing.T) {
