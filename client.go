@@ -57,6 +57,12 @@ type config struct {
 	limiter   Limiter
 	sleep     func(context.Context, time.Duration) error
 	fraud     FraudHeaderSource
+	// fraudPerCall says every call brings its own fraud prevention headers
+	// (WithPerCallFraudHeaders).
+	fraudPerCall bool
+	// plainHTTP allows a plain http base URL for any host in the sandbox
+	// environment (WithPlainHTTP).
+	plainHTTP bool
 }
 
 // Option configures a Client. Options check their arguments: NewClient
@@ -65,7 +71,11 @@ type config struct {
 type Option func(*config) error
 
 // NewClient returns a Client for HMRC's Sandbox unless options say otherwise.
-// A token source (WithTokenSource) is needed for the VAT endpoints.
+// It refuses a set-up on which every call would fail: no token source at all
+// (WithTokenSource for the VAT endpoints, or WithApplicationTokenSource for
+// the companion APIs), or Production without fraud prevention headers
+// (WithFraudHeaders or WithPerCallFraudHeaders; the error matches
+// ErrNoFraudHeaders).
 func NewClient(opts ...Option) (*Client, error) {
 	cfg := config{
 		env:       Sandbox,
@@ -92,7 +102,58 @@ func NewClient(opts ...Option) (*Client, error) {
 			return nil, err
 		}
 	}
+	if err := cfg.check(); err != nil {
+		return nil, err
+	}
 	return &Client{cfg: cfg}, nil
+}
+
+// check refuses a configuration on which every call would fail, or that
+// would send requests where they must not go.
+func (c *config) check() error {
+	switch {
+	case c.tokens == nil && c.appTokens == nil:
+		return errors.New("vat: NewClient: no token source: use WithTokenSource (user-restricted tokens, for the VAT endpoints) or WithApplicationTokenSource (for Create Test User and Test Fraud Prevention Headers)")
+	case c.env == Production && c.fraud == nil && !c.fraudPerCall:
+		return fmt.Errorf("vat: NewClient: %w: HMRC requires them on every call in production; configure a source with WithFraudHeaders, or WithPerCallFraudHeaders when each call brings its own", ErrNoFraudHeaders)
+	}
+	u, err := url.Parse(c.base)
+	if err != nil {
+		return fmt.Errorf("vat: WithBaseURL: %w", err)
+	}
+	if u.Scheme == "http" && !isLoopback(u.Hostname()) {
+		if !c.plainHTTP {
+			return fmt.Errorf("vat: WithBaseURL: plain http is allowed only for loopback hosts, not %q, unless WithPlainHTTP allows it for a sandbox simulator", u.Hostname())
+		}
+		if c.env != Sandbox {
+			return fmt.Errorf("vat: WithPlainHTTP: plain http to %q is allowed only in the sandbox environment", u.Hostname())
+		}
+	}
+	return nil
+}
+
+// WithPlainHTTP allows a base URL with plain http to a host that is not a
+// loopback address, for a simulator reached over a network (for example
+// vat-sandbox in a container: WithBaseURL("http://vat-sandbox:8080")). It
+// is refused in the Production environment: nothing is ever sent to HMRC
+// without TLS.
+func WithPlainHTTP() Option {
+	return func(c *config) error {
+		c.plainHTTP = true
+		return nil
+	}
+}
+
+// WithPerCallFraudHeaders declares that every call brings its own fraud
+// prevention headers with WithCallFraudHeaders, as web applications do
+// (their headers describe each end user's request), so that a Production
+// Client needs no Client-wide source (WithFraudHeaders). A call that brings
+// none is refused before sending, with an error matching ErrNoFraudHeaders.
+func WithPerCallFraudHeaders() Option {
+	return func(c *config) error {
+		c.fraudPerCall = true
+		return nil
+	}
 }
 
 // WithEnvironment selects HMRC's Sandbox or Production. The default is
@@ -130,8 +191,6 @@ func (c *config) setBase(base string) error {
 		return errors.New("vat: WithBaseURL: credentials in the URL are not allowed")
 	case u.RawQuery != "" || u.Fragment != "" || u.ForceQuery:
 		return errors.New("vat: WithBaseURL: a base URL cannot have a query or fragment")
-	case u.Scheme == "http" && !isLoopback(u.Hostname()):
-		return fmt.Errorf("vat: WithBaseURL: plain http is allowed only for loopback hosts, not %q", u.Hostname())
 	}
 	if !strings.HasSuffix(u.Path, "/") {
 		u.Path += "/"
@@ -608,7 +667,7 @@ func (c *Client) fraudHeaders(ctx context.Context, r *request, h http.Header, cc
 	}
 	if src == nil {
 		if c.cfg.env == Production {
-			return fmt.Errorf("vat: %s: HMRC requires fraud prevention headers on every call in production: configure a source with WithFraudHeaders", r.op)
+			return fmt.Errorf("vat: %s: %w: HMRC requires them on every call in production; pass WithCallFraudHeaders, or configure a source with WithFraudHeaders", r.op, ErrNoFraudHeaders)
 		}
 		return nil
 	}

@@ -58,17 +58,17 @@ func writeJSON(w http.ResponseWriter, status int, body string) {
 
 func TestNewClientDefaults(t *testing.T) {
 	t.Parallel()
-	c, err := NewClient()
+	c, err := NewClient(anyTokens)
 	require.NoError(t, err)
 	assert.Equal(t, Sandbox, c.Environment())
 	assert.Equal(t, "https://test-api.service.hmrc.gov.uk/", c.BaseURL())
 
-	c, err = NewClient(WithEnvironment(Production))
+	c, err = NewClient(anyTokens, WithEnvironment(Production), WithPerCallFraudHeaders())
 	require.NoError(t, err)
 	assert.Equal(t, Production, c.Environment())
 	assert.Equal(t, "https://api.service.hmrc.gov.uk/", c.BaseURL())
 
-	c, err = NewClient(WithBaseURL("http://127.0.0.1:8080/prefix"), WithEnvironment(Production))
+	c, err = NewClient(anyTokens, WithBaseURL("http://127.0.0.1:8080/prefix"), WithEnvironment(Production), WithPerCallFraudHeaders())
 	require.NoError(t, err)
 	assert.Equal(t, "http://127.0.0.1:8080/prefix/", c.BaseURL(), "an explicit base URL wins over the environment's host")
 }
@@ -127,7 +127,7 @@ func TestOptionsRefuseBadInput(t *testing.T) {
 	for _, tc := range tests {
 		t.Run(tc.name, func(t *testing.T) {
 			t.Parallel()
-			c, err := NewClient(tc.opt)
+			c, err := NewClient(anyTokens, tc.opt)
 			require.Error(t, err)
 			assert.Nil(t, c)
 			assert.Contains(t, err.Error(), tc.want)
@@ -135,7 +135,7 @@ func TestOptionsRefuseBadInput(t *testing.T) {
 		})
 	}
 	for _, ok := range []string{"http://localhost:9000", "http://127.0.0.1", "http://127.9.9.9/x/", "http://[::1]:8080", "https://proxy.example.com/hmrc"} {
-		_, err := NewClient(WithBaseURL(ok))
+		_, err := NewClient(anyTokens, WithBaseURL(ok))
 		assert.NoError(t, err, ok)
 	}
 }
@@ -187,7 +187,7 @@ func TestRequestHeadersGolden(t *testing.T) {
 
 func TestURLEscapesEachPathSegment(t *testing.T) {
 	t.Parallel()
-	c, err := NewClient(WithBaseURL("http://127.0.0.1:1/base"))
+	c, err := NewClient(anyTokens, WithBaseURL("http://127.0.0.1:1/base"))
 	require.NoError(t, err)
 	target, path, err := c.url(&request{path: []string{"organisations", "vat", "123456789", "returns", "#001"}})
 	require.NoError(t, err)
@@ -204,7 +204,7 @@ func TestURLEscapesEachPathSegment(t *testing.T) {
 
 func TestTestScenarioRules(t *testing.T) {
 	t.Parallel()
-	c, err := NewClient(WithEnvironment(Production), WithBaseURL("http://127.0.0.1:1"),
+	c, err := NewClient(WithEnvironment(Production), WithBaseURL("http://127.0.0.1:1"), WithPerCallFraudHeaders(),
 		WithTokenSource(oauth2.StaticTokenSource(&oauth2.Token{AccessToken: "t"})))
 	require.NoError(t, err)
 	_, err = c.Obligations(context.Background(), "123456789", ObligationsQuery{Status: ObligationOpen}, WithTestScenario("QUARTERLY_ONE_MET"))
@@ -413,7 +413,7 @@ func TestTokenProblemsStopTheRequest(t *testing.T) {
 		opts []Option
 		want string
 	}{
-		"no source":      {nil, "no token source"},
+		"no source":      {[]Option{WithApplicationTokenSource(oauth2.StaticTokenSource(&oauth2.Token{AccessToken: "app"}))}, "no token source"},
 		"source fails":   {[]Option{WithTokenSource(failingSource{})}, "store unavailable"},
 		"empty token":    {[]Option{WithTokenSource(emptySource{})}, "no access token"},
 		"newline in tok": {[]Option{WithTokenSource(oauth2.StaticTokenSource(&oauth2.Token{AccessToken: "a\nb"}))}, "not allowed in a header"},
@@ -423,7 +423,7 @@ func TestTokenProblemsStopTheRequest(t *testing.T) {
 		_, err = c.Obligations(context.Background(), "123456789", q)
 		assert.ErrorContains(t, err, tc.want, name)
 	}
-	c, err := NewClient(WithBaseURL(srv.URL))
+	c, err := NewClient(anyTokens, WithBaseURL(srv.URL))
 	require.NoError(t, err)
 	_, err = c.do(context.Background(), &request{op: "CreateTestUser", method: "GET", path: []string{"x"}, auth: authApp}, nil, nil)
 	assert.ErrorContains(t, err, "WithApplicationTokenSource")

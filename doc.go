@@ -6,14 +6,23 @@
 // # Getting started
 //
 // Create one Client and share it. Point it at HMRC's Sandbox (the default) or
-// Production, and give it a source of OAuth 2.0 access tokens:
+// Production, give it a source of OAuth 2.0 access tokens and, in
+// Production, the fraud prevention headers HMRC requires by law on every
+// call:
 //
 //	c, err := vat.NewClient(
 //		vat.WithEnvironment(vat.Production),
-//		vat.WithTokenSource(tokens), // from HMRC's sign-in, see the OAuth helpers
+//		vat.WithTokenSource(tokens),  // from HMRC's sign-in, see the OAuth helpers
+//		vat.WithFraudHeaders(device), // see "Fraud prevention headers"
 //		vat.WithUserAgent("AcmeBooks/2.1"),
 //	)
+//	if err != nil {
+//		return err // a set-up on which every call would fail is refused here
+//	}
 //	obligations, err := c.Obligations(ctx, "123456789", vat.ObligationsQuery{Status: vat.ObligationOpen})
+//
+// Web applications, whose headers describe each end user's request, say
+// WithPerCallFraudHeaders instead and pass WithCallFraudHeaders on each call.
 //
 // # Exact values
 //

@@ -76,7 +76,7 @@ func TestFinancialDateRules(t *testing.T) {
 	for _, tc := range tests {
 		t.Run(tc.name, func(t *testing.T) {
 			t.Parallel()
-			c, err := NewClient(WithClock(func() time.Time { return tc.now }))
+			c, err := NewClient(anyTokens, WithClock(func() time.Time { return tc.now }))
 			require.NoError(t, err)
 			err = validate("Liabilities", checkFinancialRange(tc.r, c.today()))
 			if tc.codes == nil {

@@ -88,7 +88,7 @@ func FuzzQueryAppenders(f *testing.F) {
 
 func TestURLJoinsBasePathAndQuery(t *testing.T) {
 	t.Parallel()
-	c, err := NewClient(WithBaseURL("http://127.0.0.1:8080/prefix/"))
+	c, err := NewClient(anyTokens, WithBaseURL("http://127.0.0.1:8080/prefix/"))
 	require.NoError(t, err)
 	from, err := ParseDate("2017-01-01")
 	require.NoError(t, err)

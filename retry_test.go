@@ -289,7 +289,7 @@ func TestRateLimiterIsSharedAndWaitedOn(t *testing.T) {
 
 func TestDefaultLimiterIsHMRCsRate(t *testing.T) {
 	t.Parallel()
-	c, err := NewClient()
+	c, err := NewClient(anyTokens)
 	require.NoError(t, err)
 	lim, ok := c.cfg.limiter.(*rate.Limiter)
 	require.True(t, ok)

@@ -102,7 +102,7 @@ func TestTestUsersBadInput(t *testing.T) {
 	_, err = c.CreateTestAgent(context.Background(), TestUserRequest{ServiceNames: []string{""}})
 	assert.Error(t, err)
 
-	prod, err := NewClient(WithEnvironment(Production), WithApplicationTokenSource(oauth2.StaticTokenSource(&oauth2.Token{AccessToken: "a"})))
+	prod, err := NewClient(WithEnvironment(Production), WithPerCallFraudHeaders(), WithApplicationTokenSource(oauth2.StaticTokenSource(&oauth2.Token{AccessToken: "a"})))
 	require.NoError(t, err)
 	_, err = prod.CreateTestOrganisation(context.Background(), TestUserRequest{})
 	assert.ErrorContains(t, err, "only in the sandbox")
