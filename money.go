@@ -82,7 +82,7 @@ var (
 func ParseMoney(s string) (Money, error) {
 	p, err := parseScaled(s, 2, MaxMoney.int64())
 	if err != nil {
-		return 0, &strconv.NumError{Func: "ParseMoney", Num: s, Err: err}
+		return 0, &AmountError{Func: "ParseMoney", Input: s, Err: err}
 	}
 	return Money(p), nil
 }
@@ -96,10 +96,30 @@ func ParsePounds(s string) (Pounds, error) {
 		if errors.Is(err, errMoneyTooPrecise) {
 			err = errNotWholePounds
 		}
-		return 0, &strconv.NumError{Func: "ParsePounds", Num: s, Err: err}
+		return 0, &AmountError{Func: "ParsePounds", Input: s, Err: err}
 	}
 	return Pounds(p), nil
 }
+
+// AmountError reports an amount that ParseMoney or ParsePounds refused.
+type AmountError struct {
+	// Func is the function that refused it: "ParseMoney" or "ParsePounds".
+	Func string
+	// Input is the text that was refused.
+	Input string
+	// Err says why: not a number, too many decimal places, not whole
+	// pounds, or outside HMRC's range.
+	Err error
+}
+
+// Error returns one line, for example
+// `vat: ParseMoney: "1.005": more than 2 decimal places`.
+func (e *AmountError) Error() string {
+	return "vat: " + e.Func + ": " + strconv.Quote(truncate(e.Input, 40)) + ": " + e.Err.Error()
+}
+
+// Unwrap returns the reason.
+func (e *AmountError) Unwrap() error { return e.Err }
 
 func (m Money) int64() int64  { return int64(m) }
 func (p Pounds) int64() int64 { return int64(p) }
@@ -119,8 +139,9 @@ func (m Money) Abs() Money {
 	return m
 }
 
-// Pounds returns m in whole pounds and whether the conversion was exact
-// (false when m has pence).
+// Pounds returns m in whole pounds and whether the conversion was exact. It
+// truncates toward zero: pence are dropped, not rounded (£10.99 gives 10,
+// -£10.99 gives -10), and exact is false when m had any pence.
 func (m Money) Pounds() (Pounds, bool) { return Pounds(m / 100), m%100 == 0 }
 
 // Money returns p as an amount in pence.

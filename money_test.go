@@ -265,3 +265,36 @@ func TestHugeExponentsOfZero(t *testing.T) {
 	_, err = ParseMoney("1e-10000000000000000000")
 	assert.ErrorContains(t, err, "more than 2 decimal places")
 }
+
+// TestAmountErrorsNameThisPackage checks that a refused amount says which
+// function of this package refused it and why, as one line of this
+// package's own, and that the reason can be matched.
+func TestAmountErrorsNameThisPackage(t *testing.T) {
+	t.Parallel()
+	_, err := ParseMoney("1.005")
+	require.Error(t, err)
+	assert.Equal(t, `vat: ParseMoney: "1.005": more than 2 decimal places`, err.Error())
+	assert.NotContains(t, err.Error(), "strconv")
+	assert.ErrorIs(t, err, errMoneyTooPrecise)
+	var ae *AmountError
+	require.ErrorAs(t, err, &ae)
+	assert.Equal(t, "1.005", ae.Input)
+
+	_, err = ParsePounds("10.5")
+	assert.Equal(t, `vat: ParsePounds: "10.5": not a whole number of pounds`, err.Error())
+}
+
+// TestMoneyPoundsTruncates pins the documented conversion: pence are
+// dropped toward zero, and exact says whether any were.
+func TestMoneyPoundsTruncates(t *testing.T) {
+	t.Parallel()
+	for _, tc := range []struct {
+		m     Money
+		p     Pounds
+		exact bool
+	}{{1099, 10, false}, {-1099, -10, false}, {1000, 10, true}, {99, 0, false}, {0, 0, true}} {
+		p, exact := tc.m.Pounds()
+		assert.Equal(t, tc.p, p, "%v", tc.m)
+		assert.Equal(t, tc.exact, exact, "%v", tc.m)
+	}
+}
