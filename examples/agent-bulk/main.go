@@ -18,6 +18,7 @@ package main
 
 import (
 	"context"
+	"errors"
 	"flag"
 	"fmt"
 	"io"
@@ -32,24 +33,58 @@ func main() {
 	ctx, stop := signal.NotifyContext(context.Background(), os.Interrupt)
 	defer stop()
 	if err := run(ctx, os.Args[1:], os.Stdout); err != nil {
-		fmt.Fprintln(os.Stderr, "agent-bulk:", err)
-		os.Exit(1)
+		os.Exit(exitCode(err, os.Stderr))
 	}
+}
+
+// usageError is a command line that could not be parsed: exit status 2.
+type usageError struct{ err error }
+
+func (e usageError) Error() string { return e.err.Error() }
+func (e usageError) Unwrap() error { return e.err }
+
+// exitCode reports err and returns the exit status for it: 0 for -h, 2 for
+// a usage error, 1 for anything else.
+func exitCode(err error, stderr io.Writer) int {
+	var ue usageError
+	switch {
+	case errors.Is(err, flag.ErrHelp):
+		return 0
+	case errors.As(err, &ue):
+		fmt.Fprintln(stderr, "agent-bulk:", err)
+		return 2
+	}
+	fmt.Fprintln(stderr, "agent-bulk:", err)
+	return 1
 }
 
 func run(ctx context.Context, args []string, out io.Writer) error {
 	fs := flag.NewFlagSet("agent-bulk", flag.ContinueOnError)
 	fs.SetOutput(out)
+	fs.Usage = func() {
+		fmt.Fprint(fs.Output(), `Usage: agent-bulk [-n 1000] [-rate 3] [-workers 16] [-headroom 40ms]
+
+Reads the open VAT obligations of N clients through one application rate
+limiter, against an in-process simulator of HMRC with the same limit. It
+reads no environment variables and never calls HMRC.
+
+Flags:
+`)
+		fs.PrintDefaults()
+	}
 	cfg := defaultConfig()
 	fs.IntVar(&cfg.clients, "n", cfg.clients, "number of client VRNs")
 	fs.IntVar(&cfg.rate, "rate", cfg.rate, "the application's rate limit, requests per second (HMRC's is 3)")
 	fs.IntVar(&cfg.workers, "workers", cfg.workers, "calls in flight at most")
 	fs.DurationVar(&cfg.headroom, "headroom", cfg.headroom, "spread each second's worth of requests over one second plus this")
 	if err := fs.Parse(args); err != nil {
-		return err
+		if errors.Is(err, flag.ErrHelp) {
+			return err
+		}
+		return usageError{err}
 	}
 	if fs.NArg() > 0 {
-		return fmt.Errorf("unexpected arguments: %s", strings.Join(fs.Args(), " "))
+		return usageError{fmt.Errorf("unexpected arguments: %s", strings.Join(fs.Args(), " "))}
 	}
 	setup := time.Now()
 	p, err := newPractice(cfg)

@@ -82,6 +82,22 @@ type config struct {
 	out   io.Writer
 }
 
+// usage is printed by -h, before the flags.
+const usage = `Usage: go run ./examples/desktop -return FILE [-submit] [-vrn VRN] [-data DIR]
+
+Files a VAT return from a JSON file of boxes, as a desktop application
+connecting directly to HMRC. It runs offline against an in-process simulator
+unless both HMRC_CLIENT_ID and HMRC_CLIENT_SECRET are set.
+
+Environment:
+  HMRC_CLIENT_ID      a sandbox application's client ID on HMRC's Developer Hub
+  HMRC_CLIENT_SECRET  its client secret
+  HMRC_REDIRECT_URI   the redirect URI registered for the application
+                      (default http://localhost:8765/callback)
+
+Flags:
+`
+
 func main() {
 	cfg := config{
 		clientID:     os.Getenv("HMRC_CLIENT_ID"),
@@ -95,6 +111,10 @@ func main() {
 	flag.StringVar(&cfg.returnFile, "return", "", "JSON file holding the return's boxes (required)")
 	flag.BoolVar(&cfg.submit, "submit", false, "agree to HMRC's declaration and submit the return")
 	flag.BoolVar(&cfg.browser, "browser", false, "with the simulator, sign in through a browser instead of automatically")
+	flag.Usage = func() {
+		fmt.Fprint(flag.CommandLine.Output(), usage)
+		flag.PrintDefaults()
+	}
 	flag.Parse()
 	if cfg.returnFile == "" {
 		fmt.Fprintln(os.Stderr, "desktop: -return is required")

@@ -20,6 +20,7 @@ package main
 import (
 	"context"
 	"errors"
+	"flag"
 	"fmt"
 	"io"
 	"log"
@@ -34,7 +35,28 @@ import (
 	"github.com/go-mtd/vat/vattest"
 )
 
+// usage is printed by -h.
+const usage = `Usage: go run ./examples/quickstart [-h]
+
+Runs the whole VAT journey HMRC asks to see: create a test business, sign in
+(OAuth 2.0 with PKCE), check the fraud prevention headers, read obligations,
+submit a return, view it, then liabilities, payments and penalties.
+
+With no environment set it runs offline against vattest, this module's
+simulator of HMRC, started in-process.
+
+Environment:
+  HMRC_CLIENT_ID      a sandbox application's client ID on HMRC's Developer Hub
+  HMRC_CLIENT_SECRET  its client secret; with both set, the journey runs
+                      against HMRC's sandbox and opens a browser to sign in
+  HMRC_REDIRECT_URI   the redirect URI registered for the application
+                      (default http://localhost:8085/callback)
+`
+
 func main() {
+	if code, done := parseArgs(os.Args[1:], os.Stdout, os.Stderr); done {
+		os.Exit(code)
+	}
 	ctx, cancel := context.WithTimeout(context.Background(), 10*time.Minute)
 	defer cancel()
 	cfg := config{
@@ -46,6 +68,25 @@ func main() {
 	if err := run(ctx, os.Stdout, cfg); err != nil {
 		log.Fatal(err)
 	}
+}
+
+// parseArgs handles the command line: -h prints the usage and ends the
+// program successfully; anything else is a usage error (exit status 2).
+func parseArgs(args []string, stdout, stderr io.Writer) (code int, done bool) {
+	fs := flag.NewFlagSet("quickstart", flag.ContinueOnError)
+	fs.SetOutput(stderr)
+	fs.Usage = func() { fmt.Fprint(fs.Output(), usage) }
+	switch err := fs.Parse(args); {
+	case errors.Is(err, flag.ErrHelp):
+		fmt.Fprint(stdout, usage)
+		return 0, true
+	case err != nil:
+		return 2, true
+	case fs.NArg() > 0:
+		fmt.Fprintf(stderr, "quickstart: unexpected argument %q\n%s", fs.Arg(0), usage)
+		return 2, true
+	}
+	return 0, false
 }
 
 // config says where to run: HMRC's sandbox when client credentials are
@@ -250,6 +291,11 @@ func (j *journey) checkFraudHeaders(ctx context.Context) error {
 	if len(rows) > 0 {
 		table(j.out, []string{"", "headers", "message"}, rows...)
 	}
+	if len(v.Warnings) > 0 && len(v.Errors) == 0 {
+		fmt.Fprintln(j.out, "(Warnings, not errors: they name values this machine could not supply, such as a device")
+		fmt.Fprintln(j.out, "manufacturer and model, which containers and virtual machines do not expose. Calls still")
+		fmt.Fprintln(j.out, "go through; HMRC looks at warnings when it reviews software for production.)")
+	}
 	return nil
 }
 
@@ -416,6 +462,8 @@ func (j *journey) penalties(ctx context.Context) error {
 	if err != nil {
 		return err
 	}
+	fmt.Fprintln(j.out, "(HMRC's sandbox answers penalties with its documented example, whatever the business's")
+	fmt.Fprintln(j.out, "history, and the simulator does the same: a new business shows these points and penalties.)")
 	if p.None() {
 		fmt.Fprintln(j.out, "no penalties")
 		return nil

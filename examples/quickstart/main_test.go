@@ -4,6 +4,7 @@ import (
 	"bytes"
 	"context"
 	"regexp"
+	"strings"
 	"testing"
 	"time"
 
@@ -37,4 +38,30 @@ func TestQuickstartRunsOffline(t *testing.T) {
 		assert.Regexp(t, want, text)
 	}
 	assert.NotContains(t, text, "INVALID_HEADERS: At least 1 header is invalid")
+	if strings.Contains(text, "POTENTIALLY_INVALID_HEADERS") {
+		assert.Contains(t, text, "Warnings, not errors", "warnings are explained")
+	}
+	assert.Contains(t, text, "documented example, whatever the business's", "canned penalties are explained")
+}
+
+// TestHelpExitsZeroAndRunsNothing checks that -h prints the usage, naming
+// the environment variables, and ends successfully without running the
+// journey; an unknown flag is a usage error.
+func TestHelpExitsZeroAndRunsNothing(t *testing.T) {
+	for _, arg := range []string{"-h", "--help", "-help"} {
+		var stdout, stderr bytes.Buffer
+		code, done := parseArgs([]string{arg}, &stdout, &stderr)
+		assert.True(t, done, arg)
+		assert.Equal(t, 0, code, arg)
+		for _, v := range []string{"HMRC_CLIENT_ID", "HMRC_CLIENT_SECRET", "HMRC_REDIRECT_URI"} {
+			assert.Contains(t, stdout.String(), v)
+		}
+	}
+	var stdout, stderr bytes.Buffer
+	code, done := parseArgs([]string{"-nope"}, &stdout, &stderr)
+	assert.True(t, done)
+	assert.Equal(t, 2, code)
+	code, done = parseArgs(nil, &stdout, &stderr)
+	assert.False(t, done)
+	assert.Equal(t, 0, code)
 }

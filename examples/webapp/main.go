@@ -71,8 +71,29 @@ type config struct {
 	log            *log.Logger // nil: the standard logger
 }
 
+// usage is printed by -h, before the flags.
+const usage = `Usage: go run ./examples/webapp [-addr localhost:8080]
+
+A web application that connects a user to HMRC and lists their open VAT
+obligations, with per-request WEB_APP_VIA_SERVER fraud prevention headers.
+It runs offline against an in-process simulator unless both HMRC_CLIENT_ID and
+HMRC_CLIENT_SECRET are set.
+
+Environment:
+  HMRC_CLIENT_ID      a sandbox application's client ID on HMRC's Developer Hub
+  HMRC_CLIENT_SECRET  its client secret
+  VENDOR_PUBLIC_IP    this server's public IP address, sent in
+                      Gov-Vendor-Public-IP (default 127.0.0.1)
+
+Flags:
+`
+
 func main() {
 	addr := flag.String("addr", "localhost:8080", "address to listen on")
+	flag.Usage = func() {
+		fmt.Fprint(flag.CommandLine.Output(), usage)
+		flag.PrintDefaults()
+	}
 	flag.Parse()
 	ln, err := net.Listen("tcp", *addr)
 	if err != nil {
