@@ -29,6 +29,7 @@
 package main
 
 import (
+	"bytes"
 	"context"
 	"encoding/json"
 	"errors"
@@ -42,6 +43,7 @@ import (
 	"os/signal"
 	"path/filepath"
 	"slices"
+	"strings"
 	"time"
 
 	"github.com/go-mtd/vat"
@@ -431,20 +433,41 @@ func file(ctx context.Context, cfg config, c *vat.Client, dir string, vrn vat.VR
 	return nil
 }
 
+// requiredBoxes are the boxes a return file must give, by HMRC's JSON
+// name; boxes 3 and 5 are worked out from them.
+var requiredBoxes = []struct{ name, label string }{
+	{"vatDueSales", "box 1"}, {"vatDueAcquisitions", "box 2"}, {"vatReclaimedCurrPeriod", "box 4"},
+	{"totalValueSalesExVAT", "box 6"}, {"totalValuePurchasesExVAT", "box 7"},
+	{"totalValueGoodsSuppliedExVAT", "box 8"}, {"totalAcquisitionsExVAT", "box 9"},
+}
+
 // readReturn reads the boxes of a return from a JSON file with HMRC's field
-// names. Unknown fields are refused, so that a misspelt box is not read as
-// zero.
+// names. A missing (or null) box is refused, naming every one missing: a
+// box left out is never filed as zero. Unknown fields are refused too, so
+// that a misspelt box is not read as missing.
 func readReturn(path string) (vat.Return, error) {
 	var r vat.Return
-	f, err := os.Open(path)
+	data, err := os.ReadFile(path)
 	if err != nil {
 		return r, err
 	}
-	defer f.Close()
-	dec := json.NewDecoder(f)
+	var fields map[string]json.RawMessage
+	if err := json.Unmarshal(data, &fields); err != nil {
+		return r, fmt.Errorf("reading the return from %s: %w", path, err)
+	}
+	dec := json.NewDecoder(bytes.NewReader(data))
 	dec.DisallowUnknownFields()
 	if err := dec.Decode(&r); err != nil {
 		return r, fmt.Errorf("reading the return from %s: %w", path, err)
+	}
+	var missing []string
+	for _, b := range requiredBoxes {
+		if v, ok := fields[b.name]; !ok || string(v) == "null" {
+			missing = append(missing, b.label+" ("+b.name+")")
+		}
+	}
+	if len(missing) > 0 {
+		return r, fmt.Errorf("reading the return from %s: missing %s: give every box, 0 where there is nothing to declare", path, strings.Join(missing, ", "))
 	}
 	return r, nil
 }
