@@ -2,6 +2,7 @@ package vat
 
 import (
 	"context"
+	"crypto/sha256"
 	"errors"
 	"fmt"
 	"sync"
@@ -53,12 +54,12 @@ type UserTokenSource struct {
 	// sem is held by the one goroutine loading, refreshing or saving.
 	sem chan struct{}
 
-	mu       sync.Mutex    // guards the fields below
-	tok      *oauth2.Token // current token; nil until loaded
-	lifetime time.Duration // lifetime of tok if this source obtained it
-	unsaved  bool          // tok was refreshed but not yet saved
-	refused  string        // refresh token HMRC refused with invalid_grant
-	refusal  error         // the error HMRC's refusal gave
+	mu       sync.Mutex        // guards the fields below
+	tok      *oauth2.Token     // current token; nil until loaded
+	lifetime time.Duration     // lifetime of tok if this source obtained it
+	unsaved  bool              // tok was refreshed but not yet saved
+	refused  [sha256.Size]byte // SHA-256 of the refresh token HMRC refused with invalid_grant
+	refusal  error             // the error HMRC's refusal gave; nil if none
 }
 
 // NewUserTokenSource returns a UserTokenSource for the user whose token store
@@ -292,7 +293,7 @@ func (s *UserTokenSource) refreshable(stored *oauth2.Token) error {
 	}
 	s.mu.Lock()
 	defer s.mu.Unlock()
-	if s.refused != "" && sameAccessToken(s.refused, stored.RefreshToken) {
+	if s.refusal != nil && s.refused == sha256.Sum256([]byte(stored.RefreshToken)) {
 		// HMRC refused this refresh token already; do not send it again.
 		return s.refusal
 	}
@@ -312,7 +313,7 @@ func (s *UserTokenSource) refresh(ctx context.Context, p *refreshPlan) (*oauth2.
 				return nil, nil, err
 			}
 			s.mu.Lock()
-			s.refused, s.refusal = rt, err
+			s.refused, s.refusal = sha256.Sum256([]byte(rt)), err
 			s.mu.Unlock()
 			if attempt > 0 {
 				return nil, nil, err
