@@ -9,6 +9,8 @@ import (
 	"time"
 
 	"golang.org/x/oauth2"
+
+	"github.com/go-mtd/vat/internal/wait"
 )
 
 // UserTokenSource supplies user-restricted access tokens for one user,
@@ -27,6 +29,11 @@ import (
 // token, so processes sharing the store never spend the same refresh token.
 // Before refreshing, the store is read again: if another process has
 // refreshed already, its token is used.
+// With a store that has no lock, two processes may send the same refresh
+// token: HMRC refuses the second with invalid_grant, and that source then
+// reads the store again for up to about 1.5 seconds, waiting for the
+// other's save, and uses the token it finds before concluding that the user
+// must sign in again.
 //
 // A caller whose context ends stops waiting at once, but a refresh request
 // already sent runs to completion (for up to a minute, with the context's
@@ -318,10 +325,12 @@ func (s *UserTokenSource) refresh(ctx context.Context, p *refreshPlan) (*oauth2.
 			if attempt > 0 {
 				return nil, nil, err
 			}
-			// A writer that does not take the store's lock may have rotated
-			// the token meanwhile: read the store again.
-			stored, lerr := s.load(ctx)
-			if lerr != nil {
+			// Another holder of the grant may have spent this refresh token
+			// already: a writer that does not take the store's lock, or,
+			// with a store that has no lock, another source whose save is
+			// on its way. Read the store again before giving up the grant.
+			stored, ok := s.awaitRotation(ctx, rt)
+			if !ok {
 				return nil, nil, err
 			}
 			if s.usable(stored, p.rejected) {
@@ -349,4 +358,42 @@ func (s *UserTokenSource) refresh(ctx context.Context, p *refreshPlan) (*oauth2.
 		s.mu.Unlock()
 		return copyToken(fresh), &TokenRefresh{Expiry: fresh.Expiry, Rejected: p.rejected != ""}, nil
 	}
+}
+
+// After HMRC refuses a refresh token with invalid_grant, a source whose
+// store has no lock reads the store up to rotationReads times, waiting
+// rotationFirstWait before the second reading and twice as long before each
+// next one (1.55 seconds in all), for another source that spent the token to
+// save its successor.
+const (
+	rotationReads     = 6
+	rotationFirstWait = 50 * time.Millisecond
+)
+
+// awaitRotation reads the store until it holds a refresh token other than
+// spent and returns that token; false if it still holds spent, or cannot be
+// read. A store with a lock is read once: its lock, held meanwhile, keeps
+// other sources from saving.
+func (s *UserTokenSource) awaitRotation(ctx context.Context, spent string) (*oauth2.Token, bool) {
+	reads := 1
+	if s.locker == nil {
+		reads = rotationReads
+	}
+	pause := rotationFirstWait
+	for i := range reads {
+		if i > 0 {
+			if wait.Sleep(ctx, pause) != nil {
+				return nil, false
+			}
+			pause *= 2
+		}
+		stored, err := s.load(ctx)
+		if err != nil {
+			return nil, false
+		}
+		if !sameAccessToken(stored.RefreshToken, spent) {
+			return stored, true
+		}
+	}
+	return nil, false
 }
