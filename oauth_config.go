@@ -55,9 +55,11 @@ func (e Environment) OAuthEndpoint() oauth2.Endpoint {
 // OAuthApp describes an application registered on HMRC's Developer Hub, as
 // NewOAuthConfig needs it.
 type OAuthApp struct {
-	// ClientID and ClientSecret are the application's credentials for the
-	// chosen environment; sandbox credentials do not work in production.
-	ClientID     string
+	// ClientID is the application's client ID for the chosen environment;
+	// sandbox credentials do not work in production.
+	ClientID string
+	// ClientSecret is the application's client secret for the chosen
+	// environment. OAuthApp formats and logs without it.
 	ClientSecret string
 	// RedirectURL is where HMRC sends the user's browser after sign-in. It
 	// must match one of the redirect URIs registered for the application

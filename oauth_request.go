@@ -17,8 +17,15 @@ import (
 // verifier. A web application keeps it (for example in the user's session)
 // between sending the browser to AuthCodeURL and handling the redirect with
 // Exchange; it must not be reused for another sign-in.
+//
+// It formats and logs without its values (String, GoString, Format,
+// LogValue); json.Marshal, for a session store, still includes them.
 type AuthRequest struct {
-	State    string
+	// State is the random value sent with the sign-in URL that HMRC's
+	// redirect must carry back; CheckState compares them.
+	State string
+	// Verifier is the PKCE code verifier: the sign-in URL carries its S256
+	// challenge, and Exchange sends the verifier itself with the code.
 	Verifier string
 }
 
