@@ -231,6 +231,23 @@ func (u TestUser) LogValue() slog.Value {
 	return slog.GroupValue(attrs...)
 }
 
+// String describes the client by its environment and base URL, without its
+// token sources, fraud prevention headers or anything they hold.
+func (c *Client) String() string {
+	return fmt.Sprintf("vat.Client{Environment: %v, BaseURL: %q}", c.cfg.env, c.cfg.base)
+}
+
+// GoString is String, so that %#v does not print tokens either.
+func (c *Client) GoString() string { return c.String() }
+
+// Format prints String for every verb (GoString for %#v).
+func (c *Client) Format(f fmt.State, verb rune) { formatRedacted(f, verb, c.String(), c.GoString()) }
+
+// LogValue implements slog.LogValuer: the environment and base URL.
+func (c *Client) LogValue() slog.Value {
+	return slog.GroupValue(slog.String("environment", c.cfg.env.String()), slog.String("base_url", c.cfg.base))
+}
+
 // String and Format keep the unexported holders of tokens and secrets out of
 // formatted output too.
 

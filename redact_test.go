@@ -12,6 +12,7 @@ import (
 
 	"github.com/stretchr/testify/assert"
 	"github.com/stretchr/testify/require"
+	"golang.org/x/oauth2"
 
 	"github.com/go-mtd/vat"
 )
@@ -66,6 +67,9 @@ func TestSecretHoldersFormatRedacted(t *testing.T) {
 		UserFullName: "Ida Newton", EmailAddress: "ida.newton@example.com"}
 	var te *vat.TokenError
 	require.ErrorAs(t, refusal, &te)
+	client, err := vat.NewClient(vat.WithTokenSource(working), vat.WithApplicationTokenSource(
+		oauth2.StaticTokenSource(&oauth2.Token{AccessToken: "app-static-" + leakMarker})))
+	require.NoError(t, err)
 
 	values := []struct {
 		name string
@@ -85,6 +89,7 @@ func TestSecretHoldersFormatRedacted(t *testing.T) {
 		{"TokenError", *te},
 		{"*TokenError", te},
 		{"refusal error", refusal},
+		{"Client", client},
 	}
 	secrets := append(secretForms(leakMarker), secretForms(strings.TrimSuffix(ar.State, leakMarker))...)
 	secrets = append(secrets, secretForms(strings.TrimSuffix(ar.Verifier, leakMarker))...)
