@@ -2,7 +2,10 @@ package vat
 
 import (
 	"context"
+	"encoding/hex"
+	"fmt"
 	"net/url"
+	"strings"
 	"testing"
 
 	"github.com/stretchr/testify/assert"
@@ -62,4 +65,28 @@ func TestZeroValueSourcesRefuseWork(t *testing.T) {
 	assert.ErrorContains(t, err, "NewApplicationTokenSource")
 	_, err = a.RefreshToken(ctx, tok)
 	assert.ErrorContains(t, err, "NewApplicationTokenSource")
+}
+
+// TestUnexportedSecretHoldersFormatRedacted: the unexported structs that
+// carry tokens or the sign-in's secrets print none of them with any verb.
+func TestUnexportedSecretHoldersFormatRedacted(t *testing.T) {
+	t.Parallel()
+	const marker = "INTERNALMARK"
+	tok := &oauth2.Token{AccessToken: "at-" + marker, RefreshToken: "rt-" + marker}
+	ar := &AuthRequest{State: "state-" + marker, Verifier: "verifier-" + marker}
+	cfg := &oauth2.Config{ClientID: "id", ClientSecret: "secret-" + marker}
+	values := []any{
+		&refreshPlan{refreshToken: tok.RefreshToken, accessToken: tok.AccessToken, rejected: tok.AccessToken},
+		tokenResult{tok: tok},
+		signInResult{tok: tok},
+		&callback{path: "/", ar: ar, cfg: cfg},
+	}
+	for _, v := range values {
+		for _, verb := range []string{"%v", "%+v", "%#v", "%s", "%q", "%x", "%d"} {
+			for _, s := range []string{fmt.Sprintf(verb, v), fmt.Sprintf(verb, []any{v})} {
+				assert.NotContains(t, s, marker, "%T with %s", v, verb)
+				assert.NotContains(t, strings.ToLower(s), hex.EncodeToString([]byte(marker)), "%T with %s", v, verb)
+			}
+		}
+	}
 }

@@ -5,11 +5,13 @@ import (
 	"errors"
 	"fmt"
 	"net/http"
+	"net/http/httptest"
 	"net/url"
 	"strings"
 	"sync"
 	"sync/atomic"
 	"testing"
+	"testing/synctest"
 	"time"
 
 	"github.com/stretchr/testify/assert"
@@ -1219,5 +1221,82 @@ func FuzzValidateRedirectURL(f *testing.F) {
 		default:
 			t.Fatalf("accepted scheme %q in %q", u.Scheme, s)
 		}
+	})
+}
+
+// locklessStore is a TokenStore without TokenStoreLocker, as a database
+// store may be. If gate is set, Save waits for it to close first.
+type locklessStore struct {
+	mem  *vat.MemoryStore
+	gate chan struct{}
+}
+
+func (s *locklessStore) Load(ctx context.Context) (*oauth2.Token, error) { return s.mem.Load(ctx) }
+
+func (s *locklessStore) Save(ctx context.Context, tok *oauth2.Token) error {
+	if s.gate != nil {
+		<-s.gate
+	}
+	return s.mem.Save(ctx, tok)
+}
+
+// handlerTransport serves requests with a handler in the calling goroutine,
+// so that a synctest bubble can talk to the fake without a network.
+type handlerTransport struct{ h http.Handler }
+
+func (t handlerTransport) RoundTrip(r *http.Request) (*http.Response, error) {
+	rec := httptest.NewRecorder()
+	t.h.ServeHTTP(rec, r)
+	resp := rec.Result()
+	resp.Request = r
+	return resp, nil
+}
+
+// TestUserTokenSourcesRaceOnLocklessStore: two sources share a store that
+// has no lock, and both find the token expired. The first spends the
+// refresh token with HMRC but has not saved the new token yet when the
+// second sends the same refresh token and HMRC refuses it. The grant is
+// intact: the second source waits for the first one's save and uses its
+// token, instead of telling the user to sign in again.
+func TestUserTokenSourcesRaceOnLocklessStore(t *testing.T) {
+	t.Parallel()
+	f := newFakeOAuth(t, newAuthClock())
+	mem := vat.NewMemoryStore(f.grant())
+	f.clock.Advance(5 * time.Hour)
+	synctest.Test(t, func(t *testing.T) {
+		ctx := context.Background()
+		hc := &http.Client{Transport: handlerTransport{f.srv.Config.Handler}}
+		gate := make(chan struct{})
+		a := newUserSource(t, f, &locklessStore{mem: mem, gate: gate}, vat.WithTokenHTTPClient(hc))
+		b := newUserSource(t, f, &locklessStore{mem: mem}, vat.WithTokenHTTPClient(hc))
+
+		var ta, tb *oauth2.Token
+		var errA, errB error
+		doneA, doneB := make(chan struct{}), make(chan struct{})
+		go func() { ta, errA = a.TokenContext(ctx); close(doneA) }()
+		synctest.Wait() // a has its new token from HMRC and is saving it
+		require.Equal(t, 1, f.count().RefreshOK)
+
+		go func() { tb, errB = b.TokenContext(ctx); close(doneB) }()
+		synctest.Wait() // HMRC refused b's refresh token: a spent it
+		require.Equal(t, 1, f.count().ReusedRefresh)
+
+		close(gate) // a's save goes through
+		<-doneA
+		<-doneB
+		require.NoError(t, errA)
+		require.NoError(t, errB, "the grant is intact: no sign-in needed")
+		assert.Equal(t, ta.AccessToken, tb.AccessToken, "b uses the token a saved")
+		assert.True(t, f.accepts(t, tb))
+		assert.Equal(t, 1, f.count().RefreshOK)
+
+		// A grant that really ended is still reported, after the same
+		// bounded wait.
+		f.endGrants()
+		f.clock.Advance(5 * time.Hour)
+		start := time.Now()
+		_, err := b.TokenContext(ctx)
+		assert.ErrorIs(t, err, vat.ErrReauthorizationRequired)
+		assert.Less(t, time.Since(start), 5*time.Second, "the wait for another writer is bounded")
 	})
 }

@@ -131,12 +131,17 @@ func WithSignInHTTPClient(hc *http.Client) SignInOption {
 // the application, so the port must be one registered with HMRC: a free port
 // picked at random works only with test servers.
 //
+// Only a request carrying this sign-in's state ends it. Any other request to
+// the loopback address (a web page probing the port, a stale browser tab, a
+// forged code or error) is answered with an error page and ignored, so that
+// no page can abort the sign-in or slip in its own code.
+//
 // SignIn returns when the redirect arrives or ctx is done; bound it with a
 // deadline (HMRC's authorization code lasts 10 minutes, but signing in may
-// take longer). Errors: ErrStateMismatch if the redirect does not belong to
-// this sign-in; an *AuthorizationError, matching ErrUserDeniedAuthorization
+// take longer). Errors: an *AuthorizationError, matching ErrUserDeniedAuthorization
 // if the user declined; a *TokenError if the exchange is refused; ctx's error
-// wrapped if it ends first.
+// wrapped if it ends first, also matching ErrStateMismatch if requests with
+// another state were ignored meanwhile.
 func SignIn(ctx context.Context, cfg *oauth2.Config, opts ...SignInOption) (*oauth2.Token, error) {
 	if ctx == nil {
 		return nil, errors.New("vat: SignIn: nil context")
@@ -226,6 +231,9 @@ func SignIn(ctx context.Context, cfg *oauth2.Config, opts ...SignInOption) (*oau
 	case r := <-cb.results:
 		return r.tok, r.err
 	case <-ctx.Done():
+		if n := cb.ignored.Load(); n > 0 {
+			return nil, fmt.Errorf("vat: SignIn: waiting for the HMRC sign-in redirect: %w; meanwhile %d request(s) were ignored: %w", ctx.Err(), n, ErrStateMismatch)
+		}
 		return nil, fmt.Errorf("vat: SignIn: waiting for the HMRC sign-in redirect: %w", ctx.Err())
 	}
 }
@@ -262,9 +270,11 @@ type signInResult struct {
 	err error
 }
 
-// callback handles HMRC's redirect on the loopback listener. The first
-// request to the redirect path ends the sign-in, whatever it carries; other
-// paths, methods and hosts are refused without ending it.
+// callback handles HMRC's redirect on the loopback listener. Only a GET of
+// the redirect path, addressed to the loopback host and carrying this
+// sign-in's state, ends the sign-in: any other request (a web page probing
+// the port, a stale tab, a forged code or error) is answered with an error
+// page and the sign-in goes on waiting.
 type callback struct {
 	path, port string
 	ctx        context.Context
@@ -272,6 +282,7 @@ type callback struct {
 	cfg        *oauth2.Config
 	ar         *AuthRequest
 	done       atomic.Bool
+	ignored    atomic.Int64 // requests refused for their state
 	results    chan signInResult
 }
 
@@ -291,6 +302,20 @@ func (cb *callback) ServeHTTP(w http.ResponseWriter, r *http.Request) {
 		http.Error(w, "forbidden", http.StatusForbidden)
 		return
 	}
+	if cb.done.Load() {
+		signInPage(w, http.StatusConflict, "Sign-in already finished",
+			"This sign-in has already finished. You can close this window.")
+		return
+	}
+	query := r.URL.Query()
+	if cb.ar.CheckState(query.Get("state")) != nil {
+		// Not this sign-in's redirect: it must neither be used nor end the
+		// sign-in, or any page could abort it.
+		cb.ignored.Add(1)
+		signInPage(w, http.StatusBadRequest, "Sign-in not completed",
+			"This response does not match the sign-in the application started, so it was not used. If the application is still waiting, finish signing in from the address it showed.")
+		return
+	}
 	if !cb.done.CompareAndSwap(false, true) {
 		signInPage(w, http.StatusConflict, "Sign-in already finished",
 			"This sign-in has already finished. You can close this window.")
@@ -300,14 +325,11 @@ func (cb *callback) ServeHTTP(w http.ResponseWriter, r *http.Request) {
 	if cb.hc != nil {
 		ctx = context.WithValue(ctx, oauth2.HTTPClient, cb.hc)
 	}
-	tok, err := cb.ar.Exchange(ctx, cb.cfg, r.URL.Query())
+	tok, err := cb.ar.Exchange(ctx, cb.cfg, query)
 	switch {
 	case err == nil:
 		signInPage(w, http.StatusOK, "Signed in to HMRC",
 			"You have signed in to HMRC and granted access. You can close this window and return to the application.")
-	case errors.Is(err, ErrStateMismatch):
-		signInPage(w, http.StatusBadRequest, "Sign-in not completed",
-			"This response does not match the sign-in the application started, so it was not used. Close this window and start the sign-in again from the application.")
 	case errors.Is(err, ErrUserDeniedAuthorization):
 		signInPage(w, http.StatusOK, "Access not granted",
 			"You did not grant the application access to HMRC. You can close this window.")

@@ -203,17 +203,61 @@ func TestSignInOverIPv6(t *testing.T) {
 	assert.True(t, f.accepts(t, tok))
 }
 
+// TestSignInIgnoresForeignRequests: requests to the loopback redirect
+// address that do not carry this sign-in's state (a web page probing the
+// port, a stale tab, a forged code or error) get an error page and do not
+// end the sign-in; the real redirect that follows does.
+func TestSignInIgnoresForeignRequests(t *testing.T) {
+	noLeakedGoroutines(t)
+	f := newFakeOAuth(t, newAuthClock())
+	var final browserPage
+	foreign := map[string]string{
+		"no query":       "",
+		"forged code":    "?code=forged&state=wrong",
+		"code, no state": "?code=forged",
+		"forged error":   "?error=access_denied&error_code=USER_DENIED_AUTHORIZATION&state=wrong",
+		"empty state":    "?error=access_denied&state=",
+	}
+	open := vat.WithSignInBrowser(func(authURL string) error {
+		redirect := redirectOf(t, authURL).String()
+		for name, query := range foreign {
+			status, body := browseTo(t, redirect+query)
+			assert.Equal(t, http.StatusBadRequest, status, name)
+			assert.Contains(t, body, "does not match the sign-in the application started", name)
+		}
+		final.status, final.body = browseTo(t, authURL)
+		return nil
+	})
+	ctx, cancel := context.WithTimeout(context.Background(), 30*time.Second)
+	defer cancel()
+	tok, err := vat.SignIn(ctx, f.config(t, ""), vat.WithSignInHTTPClient(f.srv.Client()), vat.WithSignInOutput(&bytes.Buffer{}), open)
+	require.NoError(t, err, "the foreign requests did not end the sign-in")
+	assert.True(t, f.accepts(t, tok))
+	assert.Equal(t, http.StatusOK, final.status)
+	assert.Contains(t, final.body, "<title>Signed in to HMRC</title>")
+	assert.Equal(t, 1, f.count().Code, "only the real redirect's code was exchanged")
+}
+
+// TestSignInStateMismatch: HMRC's redirect comes back with a state that is
+// not this sign-in's. It is answered with an error page and never used, and
+// SignIn keeps waiting; when it gives up, its error says why.
 func TestSignInStateMismatch(t *testing.T) {
 	noLeakedGoroutines(t)
 	f := newFakeOAuth(t, newAuthClock())
 	f.tamperState = true
 	var got browserPage
-	ctx, cancel := context.WithTimeout(context.Background(), 30*time.Second)
+	ctx, cancel := context.WithCancel(context.Background())
 	defer cancel()
-	tok, err := vat.SignIn(ctx, f.config(t, ""), vat.WithSignInHTTPClient(f.srv.Client()), vat.WithSignInOutput(&bytes.Buffer{}), fakeBrowser(t, &got))
+	open := vat.WithSignInBrowser(func(authURL string) error {
+		got.status, got.body = browseTo(t, authURL)
+		cancel() // the user gives up
+		return nil
+	})
+	tok, err := vat.SignIn(ctx, f.config(t, ""), vat.WithSignInHTTPClient(f.srv.Client()), vat.WithSignInOutput(&bytes.Buffer{}), open)
 	noSecret(t, err)
 	assert.Nil(t, tok)
-	assert.ErrorIs(t, err, vat.ErrStateMismatch)
+	assert.ErrorIs(t, err, context.Canceled)
+	assert.ErrorIs(t, err, vat.ErrStateMismatch, "the error says a redirect with another state was ignored")
 	assert.Equal(t, http.StatusBadRequest, got.status)
 	assert.Contains(t, got.body, "does not match the sign-in the application started")
 	assert.Zero(t, f.count().Code, "the code of a foreign redirect is never exchanged")

@@ -13,6 +13,7 @@ import (
 	"runtime"
 	"strings"
 	"sync"
+	"time"
 
 	"golang.org/x/oauth2"
 
@@ -66,7 +67,8 @@ const maxTokenFile = 64 << 10
 //
 // Save writes a temporary file in the same directory, flushes it to disk and
 // renames it over the token file, so readers see the old token or the new
-// one, never a mixture, and a crash leaves one of them. Load refuses a file
+// one, never a mixture, and a crash leaves one of them. A temporary file a
+// crash left behind is removed by a later save once it is 15 minutes old. Load refuses a file
 // that other users can read or write (on systems with Unix permissions) and a
 // file that does not hold a token, with errors naming the file and the fix.
 //
@@ -198,7 +200,7 @@ func (s *FileStore) Save(ctx context.Context, tok *oauth2.Token) error {
 	if err := os.MkdirAll(dir, 0o700); err != nil {
 		return fmt.Errorf("vat: saving token: %w", err)
 	}
-	tmp, err := os.CreateTemp(dir, "."+filepath.Base(s.path)+".tmp-*")
+	tmp, err := os.CreateTemp(dir, s.tempPrefix()+"*")
 	if err != nil {
 		return fmt.Errorf("vat: saving token: %w", err)
 	}
@@ -227,7 +229,41 @@ func (s *FileStore) Save(ctx context.Context, tok *oauth2.Token) error {
 	}
 	ok = true
 	syncDir(dir)
+	s.removeStaleTemps(dir, time.Now())
 	return nil
+}
+
+// staleTempAge is how old a temporary file of a FileStore must be before a
+// save removes it: a save takes milliseconds, so a file this old was left by
+// a process that crashed while saving.
+const staleTempAge = 15 * time.Minute
+
+// tempPrefix starts the names of the store's temporary files; os.CreateTemp
+// appends a decimal number.
+func (s *FileStore) tempPrefix() string { return "." + filepath.Base(s.path) + ".tmp-" }
+
+// removeStaleTemps removes the store's temporary files older than
+// staleTempAge: a crash during a save leaves one behind, holding a token.
+// Newer ones may belong to a save in progress in another process and are
+// left alone, as are files not named as Save names them. Failures are
+// ignored: the next save tries again.
+func (s *FileStore) removeStaleTemps(dir string, now time.Time) {
+	entries, err := os.ReadDir(dir)
+	if err != nil {
+		return
+	}
+	prefix := s.tempPrefix()
+	for _, e := range entries {
+		suffix, ok := strings.CutPrefix(e.Name(), prefix)
+		if !ok || suffix == "" || strings.Trim(suffix, "0123456789") != "" || !e.Type().IsRegular() {
+			continue
+		}
+		fi, err := e.Info()
+		if err != nil || now.Sub(fi.ModTime()) < staleTempAge {
+			continue
+		}
+		_ = os.Remove(filepath.Join(dir, e.Name()))
+	}
 }
 
 // syncDir flushes a directory entry change (the rename) to disk where the

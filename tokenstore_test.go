@@ -482,3 +482,48 @@ func FuzzFileStoreLoad(f *testing.F) {
 		assert.True(t, tok.AccessToken != "" || tok.RefreshToken != "")
 	})
 }
+
+// TestFileStoreRemovesStaleTempFiles: temporary files a crash left behind
+// during a save (each may hold a token) are removed by the next save, while
+// a recent one (another process's save in flight) and files of other
+// stores are left alone.
+func TestFileStoreRemovesStaleTempFiles(t *testing.T) {
+	t.Parallel()
+	s := newFileStore(t)
+	ctx := context.Background()
+	dir, base := filepath.Dir(s.Path()), filepath.Base(s.Path())
+	require.NoError(t, os.MkdirAll(dir, 0o700))
+	data, err := json.Marshal(fileStoreToken())
+	require.NoError(t, err)
+	now := time.Now()
+	plant := func(name string, age time.Duration) string {
+		p := filepath.Join(dir, name)
+		require.NoError(t, os.WriteFile(p, data, 0o600))
+		require.NoError(t, os.Chtimes(p, now.Add(-age), now.Add(-age)))
+		return name
+	}
+	stale := []string{
+		plant("."+base+".tmp-1234567890", 2*time.Hour),
+		plant("."+base+".tmp-42", 24*time.Hour),
+	}
+	kept := []string{
+		plant("."+base+".tmp-77", 0),                             // a save in flight
+		plant(".sandbox-other.json.tmp-1234567890", 2*time.Hour), // another store's
+		plant("."+base+".tmp-notmine", 2*time.Hour),              // not a name Save makes
+	}
+
+	require.NoError(t, s.Save(ctx, fileStoreToken()))
+	entries, err := os.ReadDir(dir)
+	require.NoError(t, err)
+	var names []string
+	for _, e := range entries {
+		names = append(names, e.Name())
+	}
+	for _, n := range stale {
+		assert.NotContains(t, names, n, "a stale temporary file holding a token is removed")
+	}
+	assert.Subset(t, names, append(kept, base))
+	got, err := s.Load(ctx)
+	require.NoError(t, err)
+	assert.Equal(t, fileStoreToken().RefreshToken, got.RefreshToken)
+}
