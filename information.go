@@ -5,24 +5,27 @@ import "context"
 // CustomerInformation is what HMRC holds about a VAT customer's
 // registration. Both parts are optional.
 type CustomerInformation struct {
-	// CustomerDetails holds the registration date, when known.
+	// CustomerDetails holds the registration date; nil when HMRC has none.
 	CustomerDetails *CustomerDetails `json:"customerDetails,omitempty"`
-	// FlatRateScheme is present when the business uses the VAT Flat Rate
-	// Scheme.
+	// FlatRateScheme describes the business's use of the VAT Flat Rate
+	// Scheme; nil when HMRC holds no flat rate scheme details.
 	FlatRateScheme *FlatRateScheme `json:"flatRateScheme,omitempty"`
 }
 
 // CustomerDetails holds a customer's VAT registration details.
 type CustomerDetails struct {
-	// EffectiveRegistrationDate is the date from which the business charges VAT.
+	// EffectiveRegistrationDate is the date from which the business is
+	// registered for VAT; zero when HMRC leaves it out.
 	EffectiveRegistrationDate Date `json:"effectiveRegistrationDate,omitzero"`
 }
 
 // FlatRateScheme describes a business's use of the VAT Flat Rate Scheme.
 type FlatRateScheme struct {
-	// FRSCategory is the business's flat rate category.
+	// FRSCategory is the business's flat rate category, a three-digit code
+	// such as "001"; empty when HMRC leaves it out.
 	FRSCategory FRSCategory `json:"frsCategory,omitempty"`
-	// StartDate is when the business entered the scheme.
+	// StartDate is the date the business joined the scheme; zero when HMRC
+	// leaves it out.
 	StartDate Date `json:"startDate,omitzero"`
 }
 

@@ -4,15 +4,19 @@ import "context"
 
 // Liability is an amount charged to a VAT account.
 type Liability struct {
-	// TaxPeriod is the period the charge is for, when it has one.
+	// TaxPeriod is the VAT period the charge is for (From and To are its
+	// first and last days); nil when the charge has no period.
 	TaxPeriod *DateRange `json:"taxPeriod,omitempty"`
-	// Type is HMRC's charge type, for example "VAT Return Debit Charge".
+	// Type is HMRC's charge type, free text such as "VAT Return Debit
+	// Charge".
 	Type string `json:"type"`
-	// OriginalAmount is the amount charged.
+	// OriginalAmount is the amount first charged, in pounds and pence.
 	OriginalAmount Money `json:"originalAmount"`
-	// OutstandingAmount is what remains to be paid, when HMRC gives it.
+	// OutstandingAmount is what remains to be paid, in pounds and pence; nil
+	// when HMRC leaves it out.
 	OutstandingAmount *Money `json:"outstandingAmount,omitempty"`
-	// Due is the date payment is due; zero when HMRC gives none.
+	// Due is the date payment of the charge is due; zero when HMRC gives
+	// none.
 	Due Date `json:"due,omitzero"`
 }
 

@@ -27,10 +27,13 @@ type ObligationsQuery struct {
 
 // Obligation is one VAT period for which a return is or was due.
 type Obligation struct {
-	// Start and End are the first and last days of the period.
+	// Start is the first day of the VAT period.
 	Start Date `json:"start"`
-	End   Date `json:"end"`
-	// Due is the date the return is due.
+	// End is the last day of the VAT period; a return can be filed only
+	// after it (see Submittable).
+	End Date `json:"end"`
+	// Due is the date the return (and any payment) is due, usually one month
+	// and seven days after End.
 	Due Date `json:"due"`
 	// Status is ObligationOpen or ObligationFulfilled.
 	Status ObligationStatus `json:"status"`

@@ -4,9 +4,10 @@ import "context"
 
 // Payment is a payment HMRC received on a VAT account.
 type Payment struct {
-	// Amount is the amount paid.
+	// Amount is the amount paid, in pounds and pence.
 	Amount Money `json:"amount"`
-	// Received is the date HMRC received it; zero when HMRC gives none.
+	// Received is the date HMRC received (cleared) the payment; zero when
+	// HMRC gives none.
 	Received Date `json:"received,omitzero"`
 }
 

@@ -141,12 +141,18 @@ type LateSubmission struct {
 	LateSubmissionID string `json:"lateSubmissionID"`
 	// TaxReturnStatus is Open, Fulfilled or Reversed.
 	TaxReturnStatus TaxReturnStatus `json:"taxReturnStatus"`
-	// TaxPeriodStartDate, TaxPeriodEndDate and TaxPeriodDueDate describe the
-	// period; ReturnReceiptDate is when the return arrived.
+	// TaxPeriodStartDate is the first day of the VAT period whose return was
+	// late; zero when HMRC leaves it out.
 	TaxPeriodStartDate Date `json:"taxPeriodStartDate,omitzero"`
-	TaxPeriodEndDate   Date `json:"taxPeriodEndDate,omitzero"`
-	TaxPeriodDueDate   Date `json:"taxPeriodDueDate,omitzero"`
-	ReturnReceiptDate  Date `json:"returnReceiptDate,omitzero"`
+	// TaxPeriodEndDate is the last day of that VAT period; zero when HMRC
+	// leaves it out.
+	TaxPeriodEndDate Date `json:"taxPeriodEndDate,omitzero"`
+	// TaxPeriodDueDate is the date the period's return was due; zero when
+	// HMRC leaves it out.
+	TaxPeriodDueDate Date `json:"taxPeriodDueDate,omitzero"`
+	// ReturnReceiptDate is the date HMRC received the return; zero while the
+	// return has not been filed.
+	ReturnReceiptDate Date `json:"returnReceiptDate,omitzero"`
 }
 
 // AppealStatus is the state of an appeal against a penalty.
@@ -201,56 +207,104 @@ const (
 	LatePaymentPosted   LatePaymentPenaltyStatus = "posted"   // charged to the account
 )
 
-// LatePaymentPenaltyDetail is one late payment penalty.
+// LatePaymentPenaltyDetail is one late payment penalty: LPP1, charged on
+// VAT still unpaid 15 days after its due date (a lower rate on what was
+// unpaid on day 16, plus a higher rate on what was still unpaid on day 31),
+// or LPP2, accruing daily on VAT unpaid beyond day 31. Amounts are in pounds
+// (see [Money]); rates are percentages (see [Percent]). Optional fields HMRC
+// leaves out are nil (pointers), empty (strings, slices) or the zero Date.
 type LatePaymentPenaltyDetail struct {
-	// PrincipalChargeReference references the charge that was paid late.
+	// PrincipalChargeReference references the charge that was paid late
+	// (typically the charge of a VAT return); it is not a penalty charge
+	// reference and is not accepted by [Client.FinancialDetails].
 	PrincipalChargeReference string `json:"principalChargeReference"`
-	// PenaltyCategory is LPP1 or LPP2.
+	// PenaltyCategory is LatePaymentPenalty1 ("LPP1") or LatePaymentPenalty2
+	// ("LPP2").
 	PenaltyCategory LatePaymentPenaltyCategory `json:"penaltyCategory"`
-	// PenaltyStatus is accruing or posted.
+	// PenaltyStatus is LatePaymentAccruing while the penalty still grows and
+	// is not yet on the account, or LatePaymentPosted once it is charged.
 	PenaltyStatus LatePaymentPenaltyStatus `json:"penaltyStatus"`
-	// PenaltyAmountAccruing is the amount still accruing.
+	// PenaltyAmountAccruing is the amount accrued so far and not yet posted
+	// to the account; 0 when nothing is accruing.
 	PenaltyAmountAccruing Money `json:"penaltyAmountAccruing"`
-	// PenaltyAmountPosted is the amount charged.
+	// PenaltyAmountPosted is the amount already charged to the account; 0
+	// when nothing has been posted.
 	PenaltyAmountPosted Money `json:"penaltyAmountPosted"`
-	// PenaltyAmountPaid and PenaltyAmountOutstanding split the posted amount.
-	PenaltyAmountPaid        *Money `json:"penaltyAmountPaid,omitempty"`
+	// PenaltyAmountPaid is the part of the posted penalty already paid; nil
+	// when HMRC leaves it out.
+	PenaltyAmountPaid *Money `json:"penaltyAmountPaid,omitempty"`
+	// PenaltyAmountOutstanding is the part of the posted penalty still to be
+	// paid; nil when HMRC leaves it out.
 	PenaltyAmountOutstanding *Money `json:"penaltyAmountOutstanding,omitempty"`
-	// The LPP1 calculation: the amounts the lower and higher rates apply to,
-	// and the rates.
-	LatePaymentPenalty1LowerRateCalculationAmount  *Money   `json:"latePaymentPenalty1LowerRateCalculationAmount,omitempty"`
-	LatePaymentPenalty1LowerRatePercentage         *Percent `json:"latePaymentPenalty1LowerRatePercentage,omitempty"`
-	LatePaymentPenalty1HigherRateCalculationAmount *Money   `json:"latePaymentPenalty1HigherRateCalculationAmount,omitempty"`
-	LatePaymentPenalty1HigherRatePercentage        *Percent `json:"latePaymentPenalty1HigherRatePercentage,omitempty"`
-	// The LPP2 calculation: the number of days (a string, as HMRC sends it)
-	// and the rate.
-	LatePaymentPenalty2Days       string   `json:"latePaymentPenalty2Days,omitempty"`
+	// LatePaymentPenalty1LowerRateCalculationAmount is the VAT that remained
+	// unpaid 16 days after the due date, to which the LPP1 lower rate
+	// applies; nil for LPP2 or when HMRC leaves it out.
+	LatePaymentPenalty1LowerRateCalculationAmount *Money `json:"latePaymentPenalty1LowerRateCalculationAmount,omitempty"`
+	// LatePaymentPenalty1LowerRatePercentage is the LPP1 lower rate, such as
+	// 2.00%; nil for LPP2 or when HMRC leaves it out.
+	LatePaymentPenalty1LowerRatePercentage *Percent `json:"latePaymentPenalty1LowerRatePercentage,omitempty"`
+	// LatePaymentPenalty1HigherRateCalculationAmount is the VAT that remained
+	// unpaid 31 days after the due date, to which the LPP1 higher rate
+	// applies; nil for LPP2, when the VAT was paid by day 31, or when HMRC
+	// leaves it out.
+	LatePaymentPenalty1HigherRateCalculationAmount *Money `json:"latePaymentPenalty1HigherRateCalculationAmount,omitempty"`
+	// LatePaymentPenalty1HigherRatePercentage is the LPP1 higher rate, such
+	// as 2.00%; nil when no higher-rate part applies.
+	LatePaymentPenalty1HigherRatePercentage *Percent `json:"latePaymentPenalty1HigherRatePercentage,omitempty"`
+	// LatePaymentPenalty2Days is the number of days over which LPP2 has
+	// accrued, counted from day 31 after the VAT was due. HMRC sends it as a
+	// decimal string (for example "23"), kept as sent; empty for LPP1.
+	LatePaymentPenalty2Days string `json:"latePaymentPenalty2Days,omitempty"`
+	// LatePaymentPenalty2Percentage is the yearly rate, such as 4.00%,
+	// applied to the unpaid VAT to calculate LPP2; nil for LPP1 or when HMRC
+	// leaves it out.
 	LatePaymentPenalty2Percentage *Percent `json:"latePaymentPenalty2Percentage,omitempty"`
-	// PenaltyChargeCreationDate, CommunicationsDate and PenaltyChargeDueDate
-	// date the penalty charge.
+	// PenaltyChargeCreationDate is the date the penalty charge was created;
+	// zero when HMRC leaves it out.
 	PenaltyChargeCreationDate Date `json:"penaltyChargeCreationDate,omitzero"`
-	CommunicationsDate        Date `json:"communicationsDate,omitzero"`
-	PenaltyChargeDueDate      Date `json:"penaltyChargeDueDate,omitzero"`
-	// PenaltyChargeReference references the penalty charge, for
-	// [Client.FinancialDetails]; empty while the penalty is accruing.
+	// CommunicationsDate is the date HMRC sent the customer a letter about
+	// the penalty; zero when no letter has been sent.
+	CommunicationsDate Date `json:"communicationsDate,omitzero"`
+	// PenaltyChargeDueDate is the date by which the penalty must be paid;
+	// zero when HMRC leaves it out.
+	PenaltyChargeDueDate Date `json:"penaltyChargeDueDate,omitzero"`
+	// PenaltyChargeReference references the penalty charge, such as
+	// "XP123456789012", for [Client.FinancialDetails]. HMRC documents it as
+	// absent (empty) while the penalty is accruing, and has no financial
+	// details for a penalty until it is posted.
 	PenaltyChargeReference string `json:"penaltyChargeReference,omitempty"`
-	// PrincipalChargeDocNumber and the billing and due dates describe the
+	// PrincipalChargeDocNumber is the number of HMRC's document for the
 	// charge that was paid late.
-	PrincipalChargeDocNumber      string `json:"principalChargeDocNumber"`
-	PrincipalChargeBillingFrom    Date   `json:"principalChargeBillingFrom"`
-	PrincipalChargeBillingTo      Date   `json:"principalChargeBillingTo"`
-	PrincipalChargeDueDate        Date   `json:"principalChargeDueDate"`
-	PrincipalChargeLatestClearing Date   `json:"principalChargeLatestClearing,omitzero"`
-	// AppealInformation lists appeals against the penalty.
+	PrincipalChargeDocNumber string `json:"principalChargeDocNumber"`
+	// PrincipalChargeBillingFrom is the first day of the VAT period of the
+	// charge that was paid late.
+	PrincipalChargeBillingFrom Date `json:"principalChargeBillingFrom"`
+	// PrincipalChargeBillingTo is the last day of the VAT period of the
+	// charge that was paid late.
+	PrincipalChargeBillingTo Date `json:"principalChargeBillingTo"`
+	// PrincipalChargeDueDate is the date by which the charge should have
+	// been paid; the penalty runs from it.
+	PrincipalChargeDueDate Date `json:"principalChargeDueDate"`
+	// PrincipalChargeLatestClearing is the date the charge was paid; zero
+	// while it is unpaid or when HMRC leaves it out.
+	PrincipalChargeLatestClearing Date `json:"principalChargeLatestClearing,omitzero"`
+	// AppealInformation lists appeals against the penalty; empty when there
+	// are none.
 	AppealInformation []AppealInformation `json:"appealInformation,omitempty"`
-	// TimeToPay lists Time to Pay arrangements.
+	// TimeToPay lists the Time to Pay arrangements agreed for the charge;
+	// empty when there are none.
 	TimeToPay []TimeToPay `json:"timeToPay,omitempty"`
 }
 
-// TimeToPay is a Time to Pay arrangement's period.
+// TimeToPay is the period of a Time to Pay arrangement: an agreement with
+// HMRC to pay a charge in instalments.
 type TimeToPay struct {
+	// TimeToPayStartDate is the first day of the agreed time to pay; zero
+	// when HMRC leaves it out.
 	TimeToPayStartDate Date `json:"timeToPayStartDate,omitzero"`
-	TimeToPayEndDate   Date `json:"timeToPayEndDate,omitzero"`
+	// TimeToPayEndDate is the last day of the agreed time to pay; zero when
+	// HMRC leaves it out.
+	TimeToPayEndDate Date `json:"timeToPayEndDate,omitzero"`
 }
 
 // Penalties retrieves the late submission and late payment penalties of
@@ -271,25 +325,40 @@ func (c *Client) Penalties(ctx context.Context, vrn VRN, opts ...CallOption) (*P
 	return &out, nil
 }
 
-// FinancialDetails is the financial position of one penalty charge.
+// FinancialDetails is the financial position of one penalty charge. Every
+// part is optional. Amounts are in pounds (see [Money]); HMRC's range for
+// them is ±99,999,999,999.99.
 type FinancialDetails struct {
-	// Totalisations sums the account.
+	// Totalisations sums the account; nil when HMRC leaves it out.
 	Totalisations *FinancialTotalisations `json:"totalisations,omitempty"`
-	// DocumentDetails lists the charge's documents.
+	// DocumentDetails lists the documents of the charge: one charge
+	// reference can have several, for example a charge and its reversal, or
+	// periodic interest charges sharing the reference. Empty when HMRC
+	// leaves it out.
 	DocumentDetails []DocumentDetail `json:"documentDetails,omitempty"`
 }
 
 // FinancialTotalisations sums an account. Fields HMRC leaves out are nil.
 type FinancialTotalisations struct {
-	TotalOverdue                      *Money                             `json:"totalOverdue,omitempty"`
-	TotalNotYetDue                    *Money                             `json:"totalNotYetDue,omitempty"`
-	TotalBalance                      *Money                             `json:"totalBalance,omitempty"`
-	TotalCredit                       *Money                             `json:"totalCredit,omitempty"`
-	TotalCleared                      *Money                             `json:"totalCleared,omitempty"`
+	// TotalOverdue is the amount overdue (collectable now).
+	TotalOverdue *Money `json:"totalOverdue,omitempty"`
+	// TotalNotYetDue is the amount posted to the account but not yet due:
+	// its due date is today or later.
+	TotalNotYetDue *Money `json:"totalNotYetDue,omitempty"`
+	// TotalBalance is the net amount: what is overdue minus any credit on
+	// the account.
+	TotalBalance *Money `json:"totalBalance,omitempty"`
+	// TotalCredit is credit on the account not yet allocated to any charge.
+	TotalCredit *Money `json:"totalCredit,omitempty"`
+	// TotalCleared is the amount paid, reversed, removed or otherwise
+	// cleared.
+	TotalCleared *Money `json:"totalCleared,omitempty"`
+	// AdditionalReceivableTotalisations sums the interest on the account.
 	AdditionalReceivableTotalisations *AdditionalReceivableTotalisations `json:"additionalReceivableTotalisations,omitempty"`
 }
 
-// AdditionalReceivableTotalisations sums the interest on an account.
+// AdditionalReceivableTotalisations sums the interest on an account. Fields
+// HMRC leaves out are nil.
 type AdditionalReceivableTotalisations struct {
 	// TotalAccountPostedInterest is the interest HMRC has posted.
 	TotalAccountPostedInterest *Money `json:"totalAccountPostedInterest,omitempty"`
@@ -297,40 +366,69 @@ type AdditionalReceivableTotalisations struct {
 	TotalAccountAccruingInterest *Money `json:"totalAccountAccruingInterest,omitempty"`
 }
 
-// DocumentDetail is one document of a charge.
+// DocumentDetail is one document of a charge. Fields HMRC leaves out are
+// nil, empty or the zero Date.
 type DocumentDetail struct {
-	PostingDate               Date                    `json:"postingDate,omitzero"`
-	IssueDate                 Date                    `json:"issueDate,omitzero"`
-	DocumentTotalAmount       *Money                  `json:"documentTotalAmount,omitempty"`
-	DocumentClearedAmount     *Money                  `json:"documentClearedAmount,omitempty"`
-	DocumentOutstandingAmount *Money                  `json:"documentOutstandingAmount,omitempty"`
-	DocumentInterestTotals    *DocumentInterestTotals `json:"documentInterestTotals,omitempty"`
-	LineItemDetails           []LineItemDetail        `json:"lineItemDetails,omitempty"`
+	// PostingDate is the date the charge was posted to the account.
+	PostingDate Date `json:"postingDate,omitzero"`
+	// IssueDate is the date HMRC sent the customer correspondence about the
+	// charge.
+	IssueDate Date `json:"issueDate,omitzero"`
+	// DocumentTotalAmount is the sum of the document's line items.
+	DocumentTotalAmount *Money `json:"documentTotalAmount,omitempty"`
+	// DocumentClearedAmount is the part paid, reversed, removed or otherwise
+	// cleared.
+	DocumentClearedAmount *Money `json:"documentClearedAmount,omitempty"`
+	// DocumentOutstandingAmount is the balance still to be paid.
+	DocumentOutstandingAmount *Money `json:"documentOutstandingAmount,omitempty"`
+	// DocumentInterestTotals sums the interest on the charge.
+	DocumentInterestTotals *DocumentInterestTotals `json:"documentInterestTotals,omitempty"`
+	// LineItemDetails lists the lines making up the document, for example
+	// one per correction in an amendment covering several periods.
+	LineItemDetails []LineItemDetail `json:"lineItemDetails,omitempty"`
 }
 
-// DocumentInterestTotals sums the interest on a document.
+// DocumentInterestTotals sums the interest on a document's charge. Fields
+// HMRC leaves out are nil.
 type DocumentInterestTotals struct {
-	InterestPostedAmount   *Money `json:"interestPostedAmount,omitempty"`
+	// InterestPostedAmount is the interest on the charge that HMRC has
+	// posted to the account.
+	InterestPostedAmount *Money `json:"interestPostedAmount,omitempty"`
+	// InterestAccruingAmount is the unposted interest accrued on the charge
+	// so far.
 	InterestAccruingAmount *Money `json:"interestAccruingAmount,omitempty"`
 }
 
-// LineItemDetail is one line of a document.
+// LineItemDetail is one line of a document. Fields HMRC leaves out are nil,
+// empty or the zero Date.
 type LineItemDetail struct {
 	// ChargeDescription describes the charge, for example "VAT Return".
-	ChargeDescription       string                   `json:"chargeDescription,omitempty"`
-	PeriodFromDate          Date                     `json:"periodFromDate,omitzero"`
-	PeriodToDate            Date                     `json:"periodToDate,omitzero"`
-	NetDueDate              Date                     `json:"netDueDate,omitzero"`
-	Amount                  *Money                   `json:"amount,omitempty"`
+	ChargeDescription string `json:"chargeDescription,omitempty"`
+	// PeriodFromDate is the first day of the period the line relates to.
+	PeriodFromDate Date `json:"periodFromDate,omitzero"`
+	// PeriodToDate is the last day of the period the line relates to.
+	PeriodToDate Date `json:"periodToDate,omitzero"`
+	// NetDueDate is the date by which the line is due to be paid.
+	NetDueDate Date `json:"netDueDate,omitzero"`
+	// Amount is the line's amount.
+	Amount *Money `json:"amount,omitempty"`
+	// LineItemInterestDetails describes the interest on the line.
 	LineItemInterestDetails *LineItemInterestDetails `json:"lineItemInterestDetails,omitempty"`
 }
 
-// LineItemInterestDetails is the interest on one line.
+// LineItemInterestDetails is the interest on one line. Fields HMRC leaves
+// out are nil or the zero Date.
 type LineItemInterestDetails struct {
-	InterestStartDate      Date     `json:"interestStartDate,omitzero"`
-	CurrentInterestRate    *Percent `json:"currentInterestRate,omitempty"`
-	InterestPostedAmount   *Money   `json:"interestPostedAmount,omitempty"`
-	InterestAccruingAmount *Money   `json:"interestAccruingAmount,omitempty"`
+	// InterestStartDate is the date interest started to run.
+	InterestStartDate Date `json:"interestStartDate,omitzero"`
+	// CurrentInterestRate is the yearly interest rate that now applies to
+	// the line.
+	CurrentInterestRate *Percent `json:"currentInterestRate,omitempty"`
+	// InterestPostedAmount is the interest on the line that HMRC has posted.
+	InterestPostedAmount *Money `json:"interestPostedAmount,omitempty"`
+	// InterestAccruingAmount is the unposted interest accrued on the line so
+	// far.
+	InterestAccruingAmount *Money `json:"interestAccruingAmount,omitempty"`
 }
 
 // FinancialDetails retrieves the financial details of a penalty charge (GET

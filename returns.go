@@ -142,27 +142,35 @@ const (
 // storage): HMRC offers no way to retrieve a Receipt-ID later, and
 // FormBundleNumber is the reference HMRC suggests showing to users.
 type Receipt struct {
-	// ProcessingDate is when HMRC processed the return.
+	// ProcessingDate is the time HMRC processed the return; zero when
+	// Recovered or when HMRC's answer could not be read.
 	ProcessingDate time.Time `json:"processingDate,omitzero"`
-	// FormBundleNumber is HMRC's 12-digit reference for the return.
+	// FormBundleNumber is HMRC's 12-digit reference for the return, to show
+	// to the user; empty when Recovered.
 	FormBundleNumber string `json:"formBundleNumber,omitempty"`
-	// PaymentIndicator is DD or BANK, or empty.
+	// PaymentIndicator is PaymentDirectDebit ("DD") when box 5 is owed and
+	// HMRC holds a Direct Debit, PaymentBank ("BANK") when box 5 is a
+	// repayment and HMRC holds bank details, and empty otherwise.
 	PaymentIndicator PaymentIndicator `json:"paymentIndicator,omitempty"`
 	// ChargeRefNumber is the reference of the charge, present when box 5 is
 	// owed to HMRC.
 	ChargeRefNumber string `json:"chargeRefNumber,omitempty"`
-	// ReceiptID is the Receipt-ID header, a UUID.
+	// ReceiptID is the Receipt-ID header, a UUID; empty when HMRC sent none
+	// or when Recovered.
 	ReceiptID string `json:"receiptId,omitempty"`
-	// ReceiptTimestamp is the Receipt-Timestamp header.
+	// ReceiptTimestamp is the time in the Receipt-Timestamp header; zero
+	// when HMRC sent none or when Recovered.
 	ReceiptTimestamp time.Time `json:"receiptTimestamp,omitzero"`
-	// CorrelationID is the X-CorrelationId header.
+	// CorrelationID is the X-CorrelationId header, HMRC's reference for the
+	// exchange, worth quoting when asking HMRC about it; empty when HMRC sent
+	// none or when Recovered.
 	CorrelationID string `json:"correlationId,omitempty"`
 	// Recovered is true when HMRC's acknowledgement was lost (or the return
 	// had been filed before) and the return was found filed by reading it
 	// back: the fields of HMRC's 201 answer are then unknown, and Filed holds
 	// the return as HMRC has it.
 	Recovered bool `json:"recovered,omitempty"`
-	// Filed is the return HMRC holds, when Recovered.
+	// Filed is the return HMRC holds when Recovered; nil otherwise.
 	Filed *Return `json:"filed,omitempty"`
 }
 

@@ -262,8 +262,12 @@ func (d Date) valid() bool {
 // DateRange is an inclusive range of dates, From to To, as HMRC's query
 // parameters "from" and "to" express it.
 type DateRange struct {
+	// From is the first day of the range, sent as the "from" query
+	// parameter (YYYY-MM-DD). A zero From is refused before any request.
 	From Date `json:"from" url:"from"`
-	To   Date `json:"to" url:"to"`
+	// To is the last day of the range, included, sent as the "to" query
+	// parameter (YYYY-MM-DD). A zero To is refused before any request.
+	To Date `json:"to" url:"to"`
 }
 
 // String formats r as "FROM..TO".
