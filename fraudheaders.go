@@ -1334,8 +1334,8 @@ func (f *FraudHeaders) parseValue(n FraudHeaderName, v string) string {
 			f.LocalIPs = append(f.LocalIPs, a)
 		}
 	case GovClientLocalIPsTimestamp, GovClientPublicIPTimestamp:
-		t, err := time.Parse(ipTimestampLayout, v)
-		if err != nil || len(v) != len(ipTimestampLayout) {
+		t, ok := parseIPTimestamp(v)
+		if !ok {
 			return "not a UTC timestamp in the format yyyy-MM-ddThh:mm:ss.sssZ"
 		}
 		if n == GovClientLocalIPsTimestamp {
@@ -1579,6 +1579,18 @@ func parseMultiFactor(s string) (MultiFactor, string) {
 		return mf, "unique reference is missing"
 	}
 	return mf, ""
+}
+
+// parseIPTimestamp parses a Gov-Client-Local-IPs-Timestamp or
+// Gov-Client-Public-IP-Timestamp value, which must be exactly
+// yyyy-MM-ddThh:mm:ss.sssZ. time.Parse alone is not enough: it also accepts
+// a comma before the fraction, which HMRC does not.
+func parseIPTimestamp(s string) (time.Time, bool) {
+	if len(s) != len(ipTimestampLayout) || s[19] != '.' {
+		return time.Time{}, false
+	}
+	t, err := time.Parse(ipTimestampLayout, s)
+	return t, err == nil
 }
 
 // parseMFATimestamp parses yyyy-MM-ddThh:mm[:ss[.s{1,3}]]Z.

@@ -793,8 +793,8 @@ func ParseClientValues(data []byte) (*ClientValues, error) {
 		cv.LocalIPs = append(cv.LocalIPs, a)
 	}
 	if w.LocalIPsTimestamp != "" {
-		t, err := time.Parse(ipTimestampLayout, w.LocalIPsTimestamp)
-		if err != nil || len(w.LocalIPsTimestamp) != len(ipTimestampLayout) {
+		t, ok := parseIPTimestamp(w.LocalIPsTimestamp)
+		if !ok {
 			return bad("localIpsTimestamp", "not a UTC timestamp in the format yyyy-MM-ddThh:mm:ss.sssZ")
 		}
 		cv.LocalIPsTimestamp = t
@@ -910,9 +910,25 @@ type ServerCollectorConfig struct {
 	TrustedProxies []netip.Prefix
 	// ClientPortHeader, when set, names a header your trusted front proxy
 	// sets to the client's source port, or to "address:port" (for example
-	// CloudFront-Viewer-Address). X-Forwarded-For carries no port, and
-	// without one Gov-Client-Public-Port cannot be sent.
+	// CloudFront-Viewer-Address). It is read only when the forwarded chain
+	// gives no port for the client: a Forwarded "for" node may carry one, and
+	// so may an X-Forwarded-For entry ("198.51.100.23:50123" or
+	// "[2001:db8::1]:443", as Azure Application Gateway sends). Only the port
+	// of the client's own entry is used. Without a port,
+	// Gov-Client-Public-Port cannot be sent.
 	ClientPortHeader string
+	// VendorHops lists the further hops over the internet between your own
+	// services that terminate TLS, in order, after the first hop
+	// (by=VendorPublicIP&for=<client>), which is always sent. Behind a CDN
+	// or WAF, By is the public address your origin receives requests on and
+	// For the public address the CDN or WAF sent the request from. A zero
+	// For is read from the request: the n-th vendor hop's For is the n-th
+	// address after the client's in the Forwarded or X-Forwarded-For chain
+	// (a CDN's egress address, which changes from request to request; list
+	// the CDN's published ranges in TrustedProxies so that the chain is
+	// believed). When VendorHops is set, it replaces the hops read from the
+	// by parameters of a Forwarded header.
+	VendorHops []ForwardedHop
 
 	// ProductName is Gov-Vendor-Product-Name.
 	ProductName string
@@ -964,6 +980,14 @@ func NewServerCollector(cfg ServerCollectorConfig) (*ServerCollector, error) {
 			return nil, fmt.Errorf("vat: ServerCollectorConfig.TrustedProxies[%d]: not a valid prefix", i)
 		}
 	}
+	for i, h := range cfg.VendorHops {
+		if !isPublicIP(h.By) || h.By.Zone() != "" {
+			return nil, fmt.Errorf("vat: ServerCollectorConfig.VendorHops[%d].By: must be a public IP address", i)
+		}
+		if h.For.IsValid() && (!isPublicIP(h.For) || h.For.Zone() != "") {
+			return nil, fmt.Errorf("vat: ServerCollectorConfig.VendorHops[%d].For: must be a public IP address, or zero to read it from the request", i)
+		}
+	}
 	if cfg.DeviceIDCookie == "" {
 		cfg.DeviceIDCookie = "mtd-device-id"
 	}
@@ -982,6 +1006,7 @@ func NewServerCollector(cfg ServerCollectorConfig) (*ServerCollector, error) {
 		cfg.Random = rand.Reader
 	}
 	cfg.TrustedProxies = clone(cfg.TrustedProxies)
+	cfg.VendorHops = clone(cfg.VendorHops)
 	cfg.VendorVersion = cloneKV(cfg.VendorVersion)
 	cfg.VendorLicenseIDs = cloneKV(cfg.VendorLicenseIDs)
 	return &ServerCollector{cfg: cfg}, nil
@@ -1140,17 +1165,23 @@ func (s *ServerCollector) client(r *http.Request) (netip.Addr, uint16, []Forward
 	}
 	ip, port := peer.Addr().Unmap().WithZone(""), peer.Port()
 	if !s.trusted(ip) {
-		return ip, port, nil, nil
+		hops, err := s.vendorHops(nil)
+		if err != nil {
+			return netip.Addr{}, 0, nil, err
+		}
+		return ip, port, hops, nil
 	}
 	var nodes []forwardedNode
 	var hops []ForwardedHop
 	if fwd := r.Header.Values("Forwarded"); len(fwd) > 0 {
 		nodes = parseForwarded(strings.Join(fwd, ","))
 	} else {
+		// Entries may carry the sender's port (Azure Application Gateway
+		// sends "198.51.100.23:50123", and "[2001:db8::1]:443" for IPv6).
 		for _, v := range r.Header.Values("X-Forwarded-For") {
 			for el := range strings.SplitSeq(v, ",") {
-				a, err := netip.ParseAddr(strings.TrimSpace(el))
-				nodes = append(nodes, forwardedNode{forAddr: a, ok: err == nil})
+				a, p, ok := parseForwardedNode(strings.TrimSpace(el))
+				nodes = append(nodes, forwardedNode{forAddr: a, port: p, ok: ok})
 			}
 		}
 	}
@@ -1168,18 +1199,47 @@ func (s *ServerCollector) client(r *http.Request) (netip.Addr, uint16, []Forward
 	if ci < 0 {
 		return netip.Addr{}, 0, nil, errors.New("vat: ServerCollector: a trusted proxy forwarded no client address")
 	}
+	// The port of the client's own entry is its public port; the ports of
+	// the entries of your proxies are of no use.
 	ip, port = nodes[ci].forAddr.Unmap().WithZone(""), nodes[ci].port
-	// The elements right of the client's were added by your own proxies;
-	// those with public by and for addresses are further internet hops.
-	for _, n := range nodes[ci+1:] {
-		if n.by.IsValid() && isPublicIP(n.by) && isPublicIP(n.forAddr) {
-			hops = append(hops, ForwardedHop{By: n.by.Unmap(), For: n.forAddr.Unmap()})
+	switch {
+	case len(s.cfg.VendorHops) > 0:
+		if hops, err = s.vendorHops(nodes[ci+1:]); err != nil {
+			return netip.Addr{}, 0, nil, err
+		}
+	default:
+		// The elements right of the client's were added by your own
+		// proxies; those with public by and for addresses are further
+		// internet hops.
+		for _, n := range nodes[ci+1:] {
+			if n.by.IsValid() && isPublicIP(n.by) && isPublicIP(n.forAddr) {
+				hops = append(hops, ForwardedHop{By: n.by.Unmap(), For: n.forAddr.Unmap()})
+			}
 		}
 	}
 	if h := s.cfg.ClientPortHeader; h != "" && port == 0 {
 		port = headerPort(r.Header.Get(h), ip)
 	}
 	return ip, port, hops, nil
+}
+
+// vendorHops returns the configured VendorHops, with each zero For taken
+// from after, the forwarded chain to the right of the client's entry.
+func (s *ServerCollector) vendorHops(after []forwardedNode) ([]ForwardedHop, error) {
+	if len(s.cfg.VendorHops) == 0 {
+		return nil, nil
+	}
+	hops := clone(s.cfg.VendorHops)
+	for i := range hops {
+		if hops[i].For.IsValid() {
+			continue
+		}
+		if i >= len(after) || !isPublicIP(after[i].forAddr) {
+			return nil, fmt.Errorf("vat: ServerCollector: VendorHops[%d].For: the trusted forwarded chain has no public address for this hop", i)
+		}
+		hops[i].For = after[i].forAddr.Unmap().WithZone("")
+	}
+	return hops, nil
 }
 
 // headerPort reads a port given as "port" or "address:port"; with an

@@ -494,6 +494,35 @@ func TestServerCollectorClientAddress(t *testing.T) {
 			headers: map[string]string{"Forwarded": `for="[2001:db8::7]:4711";by=203.0.113.6, for=198.51.100.99;by=192.0.2.10;proto=https`},
 			ip:      "2001:db8::7", port: 4711,
 			fwd: "by=203.0.113.6&for=2001%3Adb8%3A%3A7,by=192.0.2.10&for=198.51.100.99"},
+		{name: "X-Forwarded-For with a port (Azure Application Gateway)", remote: "10.0.0.5:40000",
+			headers: map[string]string{"X-Forwarded-For": "198.51.100.23:50123, 10.0.0.4:443"},
+			ip:      "198.51.100.23", port: 50123, fwd: "by=203.0.113.6&for=198.51.100.23"},
+		{name: "X-Forwarded-For with a bracketed IPv6 address and port", remote: "10.0.0.5:40000",
+			headers: map[string]string{"X-Forwarded-For": "[2001:db8::1]:443"},
+			ip:      "2001:db8::1", port: 443, fwd: "by=203.0.113.6&for=2001%3Adb8%3A%3A1"},
+		{name: "X-Forwarded-For with a bracketed IPv6 address without port", remote: "10.0.0.5:40000",
+			headers: map[string]string{"X-Forwarded-For": "[2001:db8::1]"},
+			ip:      "2001:db8::1", port: 0, fwd: "by=203.0.113.6&for=2001%3Adb8%3A%3A1"},
+		{name: "X-Forwarded-For port of a proxy is not the client's", remote: "10.0.0.5:40000",
+			mutate:  func(c *ServerCollectorConfig) { c.ClientPortHeader = "X-Client-Port" },
+			headers: map[string]string{"X-Forwarded-For": "198.51.100.23, 10.0.0.4:443", "X-Client-Port": "50000"},
+			ip:      "198.51.100.23", port: 50000, fwd: "by=203.0.113.6&for=198.51.100.23"},
+		{name: "X-Forwarded-For with a bad port", remote: "10.0.0.5:40000",
+			headers: map[string]string{"X-Forwarded-For": "198.51.100.23:99999"}, err: true},
+		{name: "vendor hops behind a CDN",
+			mutate: func(c *ServerCollectorConfig) {
+				c.TrustedProxies = append(c.TrustedProxies, netip.MustParsePrefix("130.176.0.0/16"))
+				c.VendorHops = []ForwardedHop{{By: netip.MustParseAddr("176.30.57.118")}}
+			},
+			remote:  "10.0.0.5:40000",
+			headers: map[string]string{"X-Forwarded-For": "198.51.100.0:50123, 130.176.1.2"},
+			ip:      "198.51.100.0", port: 50123,
+			fwd: "by=203.0.113.6&for=198.51.100.0,by=176.30.57.118&for=130.176.1.2"},
+		{name: "vendor hop whose sender the chain does not show", remote: "10.0.0.5:40000",
+			mutate: func(c *ServerCollectorConfig) {
+				c.VendorHops = []ForwardedHop{{By: netip.MustParseAddr("176.30.57.118")}}
+			},
+			headers: map[string]string{"X-Forwarded-For": "198.51.100.0"}, err: true},
 		{name: "ipv4-mapped peer", remote: "[::ffff:198.51.100.7]:5000", ip: "198.51.100.7", port: 5000,
 			fwd: "by=203.0.113.6&for=198.51.100.7"},
 		{name: "garbage from a trusted proxy", remote: "10.0.0.5:40000",
@@ -915,4 +944,50 @@ func ExampleServerCollector() {
 		_ = src // pass src to the Client's per-call fraud header option
 	})
 	_ = http.Handler(sc.Middleware(mux))
+}
+
+// TestServerCollectorVendorHopsMatchTheSpecExample builds HMRC's own
+// multi-hop example (a WAF in front of two servers, specification 3.3,
+// Gov-Vendor-Forwarded) from VendorHops and compares it with the
+// specification's encoding.
+func TestServerCollectorVendorHopsMatchTheSpecExample(t *testing.T) {
+	t.Parallel()
+	const want = "by=2001%3A0db8%3A85a3%3A0000%3A0000%3A8a2e%3A0370%3A7334&for=198.51.100.0," +
+		"by=203.0.113.6&for=2001%3A0db8%3A85a3%3A0000%3A0000%3A8a2e%3A0370%3A7334,by=176.30.57.118&for=203.0.113.6"
+	waf := netip.MustParseAddr("2001:0db8:85a3:0000:0000:8a2e:0370:7334")
+	s := serverCollector(t, func(c *ServerCollectorConfig) {
+		c.VendorPublicIP = waf
+		c.VendorHops = []ForwardedHop{
+			{By: netip.MustParseAddr("203.0.113.6"), For: waf},
+			{By: netip.MustParseAddr("176.30.57.118"), For: netip.MustParseAddr("203.0.113.6")},
+		}
+	})
+	r := httptest.NewRequest(http.MethodPost, "/submit", nil)
+	r.RemoteAddr = "198.51.100.0:50123"
+	f, err := s.Headers(r, WebAppViaServer, nil, EndUser{})
+	require.NoError(t, err)
+	h := http.Header{}
+	require.NoError(t, f.encode(h, false))
+	spec, err := ParseFraudHeaders(http.Header{"Gov-Vendor-Forwarded": {want}})
+	require.NoError(t, err)
+	assert.Equal(t, spec.VendorForwarded, f.VendorForwarded, "the same hops as the specification's example")
+	assert.Equal(t, strings.ReplaceAll(want, "2001%3A0db8%3A85a3%3A0000%3A0000%3A8a2e%3A0370%3A7334", "2001%3Adb8%3A85a3%3A%3A8a2e%3A370%3A7334"),
+		h.Get("Gov-Vendor-Forwarded"), "the specification's encoding, with the IPv6 address in its canonical spelling")
+	res := ValidateFraudHeaders(h)
+	for _, e := range res.Errors {
+		assert.NotContains(t, e.Headers, "gov-vendor-forwarded", e.Message)
+	}
+}
+
+func TestNewServerCollectorRefusesBadVendorHops(t *testing.T) {
+	t.Parallel()
+	for name, hop := range map[string]ForwardedHop{
+		"no by":       {},
+		"private by":  {By: netip.MustParseAddr("10.0.0.1")},
+		"private for": {By: netip.MustParseAddr("203.0.113.9"), For: netip.MustParseAddr("192.168.0.1")},
+	} {
+		_, err := NewServerCollector(ServerCollectorConfig{VendorPublicIP: netip.MustParseAddr("203.0.113.6"), VendorHops: []ForwardedHop{hop}})
+		require.Error(t, err, name)
+		assert.Contains(t, err.Error(), "VendorHops[0]", name)
+	}
 }

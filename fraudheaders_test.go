@@ -706,3 +706,33 @@ func ExampleValidateFraudHeaders() {
 	// MISSING_HEADER [gov-client-browser-js-user-agent] Header required
 	// MISSING_HEADER [gov-client-device-id] Header required
 }
+
+// TestIPTimestampsRefuseAComma checks that the validator, the parser and
+// ParseClientValues all refuse a comma before the milliseconds: HMRC allows
+// only yyyy-MM-ddThh:mm:ss.sssZ, though Go's time.Parse accepts either.
+func TestIPTimestampsRefuseAComma(t *testing.T) {
+	t.Parallel()
+	for _, v := range []string{"2020-09-21T14:30:05,123Z", "2020-09-21T14:30:05;123Z", "2020-09-21T14:30:05.12Z", "2020-09-21T14:30:05.1234Z"} {
+		t.Run(v, func(t *testing.T) {
+			t.Parallel()
+			h := exampleHeader(t, DesktopAppDirect)
+			h.Set("Gov-Client-Local-IPs-Timestamp", v)
+			res := ValidateFraudHeaders(h)
+			assert.Equal(t, FPHInvalidHeaders, res.Code)
+			assert.Contains(t, res.Errors, finding(FPHInvalidHeader, msgIPTimestamp, "gov-client-local-ips-timestamp"))
+
+			_, err := ParseFraudHeaders(http.Header{"Gov-Client-Public-Ip-Timestamp": {v}})
+			var fe *FraudHeaderError
+			require.ErrorAs(t, err, &fe)
+			assert.Equal(t, GovClientPublicIPTimestamp, fe.Header)
+
+			_, err = ParseClientValues([]byte(`{"localIpsTimestamp": "` + v + `"}`))
+			var ce *ClientValuesError
+			require.ErrorAs(t, err, &ce)
+			assert.Equal(t, "localIpsTimestamp", ce.Field)
+		})
+	}
+	ts, ok := parseIPTimestamp("2020-09-21T14:30:05.123Z")
+	require.True(t, ok)
+	assert.Equal(t, mustTime(t, "2020-09-21T14:30:05.123Z"), ts)
+}

@@ -442,7 +442,7 @@ func (c *checker) checkValue(n FraudHeaderName, lname, v string) {
 	case GovClientLocalIPs:
 		c.checkLocalIPs(lname, v)
 	case GovClientLocalIPsTimestamp, GovClientPublicIPTimestamp:
-		if _, err := time.Parse(ipTimestampLayout, v); err != nil || len(v) != len(ipTimestampLayout) {
+		if _, ok := parseIPTimestamp(v); !ok {
 			c.err(lname, msgIPTimestamp)
 		}
 	case GovClientMACAddresses:
