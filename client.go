@@ -14,6 +14,7 @@ import (
 	"strings"
 	"time"
 
+	"github.com/go-mtd/vat/fraud"
 	"github.com/go-mtd/vat/internal/wait"
 	"github.com/google/go-querystring/query"
 	"golang.org/x/oauth2"
@@ -56,7 +57,7 @@ type config struct {
 	retry     RetryPolicy
 	limiter   Limiter
 	sleep     func(context.Context, time.Duration) error
-	fraud     FraudHeaderSource
+	fraud     fraud.Source
 }
 
 // Option configures a Client. Options check their arguments: NewClient
@@ -197,24 +198,6 @@ func WithApplicationTokenSource(ts oauth2.TokenSource) Option {
 	}
 }
 
-// WithFraudHeaders sets the source of the fraud prevention headers
-// (Gov-Client-*, Gov-Vendor-*) that HMRC requires by law on every call. The
-// Client asks it for headers immediately before each request (and retry),
-// checks them against the required set of their connection method, and
-// refuses to send a request whose headers are incomplete or malformed. A
-// per-call WithCallFraudHeaders overrides it, for web applications whose
-// headers describe each end user's request. A Client for Production refuses
-// to call HMRC with no source at all.
-func WithFraudHeaders(src FraudHeaderSource) Option {
-	return func(c *config) error {
-		if src == nil {
-			return errors.New("vat: WithFraudHeaders: nil FraudHeaderSource")
-		}
-		c.fraud = src
-		return nil
-	}
-}
-
 // WithUserAgent names the software making the calls. It is sent as the
 // User-Agent header, followed by this package's own name and version.
 func WithUserAgent(ua string) Option {
@@ -275,20 +258,7 @@ type callConfig struct {
 	scenarioFor string // the endpoint a typed scenario belongs to
 	meta        *ResponseMeta
 	resubmit    bool
-	fraud       FraudHeaderSource
-}
-
-// WithCallFraudHeaders sends this call with the fraud prevention headers of
-// src instead of the Client's (see WithFraudHeaders). Web applications build
-// one source per end-user request, for example with ServerCollector.Source.
-func WithCallFraudHeaders(src FraudHeaderSource) CallOption {
-	return func(cc *callConfig) error {
-		if src == nil {
-			return errors.New("vat: WithCallFraudHeaders: nil FraudHeaderSource")
-		}
-		cc.fraud = src
-		return nil
-	}
+	fraud       fraud.Source
 }
 
 // WithTestScenario sends the Gov-Test-Scenario header, which makes HMRC's
@@ -598,41 +568,6 @@ func (e *transportError) Error() string {
 	return "vat: " + e.method + " " + e.path + ": " + e.err.Error()
 }
 func (e *transportError) Unwrap() error { return e.err }
-
-// fraudHeaders collects the fraud prevention headers for one attempt and
-// sets them on h. Errors name headers, never their values.
-func (c *Client) fraudHeaders(ctx context.Context, r *request, h http.Header, cc *callConfig) error {
-	src := cc.fraud
-	if src == nil {
-		src = c.cfg.fraud
-	}
-	if src == nil {
-		if c.cfg.env == Production {
-			return fmt.Errorf("vat: %s: HMRC requires fraud prevention headers on every call in production: configure a source with WithFraudHeaders", r.op)
-		}
-		return nil
-	}
-	if pre, ok := src.(preEncodedFraudHeaders); ok {
-		if err := ctx.Err(); err != nil {
-			return fmt.Errorf("vat: %s: collecting fraud prevention headers: %w", r.op, err)
-		}
-		if err := pre.setFraudHeaders(h); err != nil {
-			return fmt.Errorf("vat: %s: fraud prevention headers not sent: %w", r.op, err)
-		}
-		return nil
-	}
-	fh, err := src.FraudHeaders(ctx)
-	if err != nil {
-		return fmt.Errorf("vat: %s: collecting fraud prevention headers: %w", r.op, err)
-	}
-	if fh == nil {
-		return fmt.Errorf("vat: %s: the fraud prevention header source returned nothing", r.op)
-	}
-	if err := fh.writeTo(h); err != nil {
-		return fmt.Errorf("vat: %s: fraud prevention headers not sent: %w", r.op, err)
-	}
-	return nil
-}
 
 // secretsOf lists what a request carried that must never appear in an
 // error: the access token and every fraud prevention header value, whole

@@ -1,4 +1,4 @@
-package vat
+package fraud
 
 import (
 	"bytes"
@@ -97,7 +97,7 @@ func TestDeviceCollectorDesktopAppDirect(t *testing.T) {
 		"Gov-Vendor-Version":             "my-application=1.6.0",
 	}
 	assert.Equal(t, headerOf(want), h)
-	assert.True(t, ValidateFraudHeaders(h).Valid(), "%+v", ValidateFraudHeaders(h))
+	assert.True(t, Validate(h).Valid(), "%+v", Validate(h))
 }
 
 func TestDeviceCollectorKeepsOnlyRequiredHeaders(t *testing.T) {
@@ -117,7 +117,7 @@ func TestDeviceCollectorKeepsOnlyRequiredHeaders(t *testing.T) {
 			assert.Equal(t, m.RequiredHeaders(), f.Present())
 			h, err := f.Header()
 			require.NoError(t, err)
-			v := ValidateFraudHeaders(h)
+			v := Validate(h)
 			assert.True(t, v.Valid(), "%+v", v)
 			if m == MobileAppDirect {
 				assert.Equal(t, "my-application=alice123", h.Get("Gov-Client-User-IDs"), "no os user for mobile apps")
@@ -235,7 +235,7 @@ func TestDeviceIDErrorsHaveNoPaths(t *testing.T) {
 	_, err := loadDeviceID(filepath.Join(blocker, "dir"), rand.Reader)
 	require.Error(t, err)
 	assert.NotContains(t, err.Error(), marker)
-	assert.Contains(t, err.Error(), "vat: ")
+	assert.Contains(t, err.Error(), "fraud: ")
 
 	require.NoError(t, os.Mkdir(filepath.Join(base, "d"), 0o700))
 	require.NoError(t, os.Mkdir(filepath.Join(base, "d", "device-id"), 0o700))
@@ -288,7 +288,7 @@ func TestDeviceCollectorUpdateHookAndErrors(t *testing.T) {
 	probe := fakeProbe(t, &now)
 	cfg := appConfig(DesktopAppDirect, probe)
 	cfg.Screens = nil
-	cfg.Update = func(ctx context.Context, f *FraudHeaders) error {
+	cfg.Update = func(ctx context.Context, f *Headers) error {
 		f.Screens = []Screen{{2560, 1440, "1.5", 30}}
 		return nil
 	}
@@ -298,7 +298,7 @@ func TestDeviceCollectorUpdateHookAndErrors(t *testing.T) {
 	require.NoError(t, err)
 	assert.Equal(t, []Screen{{2560, 1440, "1.5", 30}}, f.Screens)
 
-	cfg.Update = func(context.Context, *FraudHeaders) error { return errors.New("no window yet") }
+	cfg.Update = func(context.Context, *Headers) error { return errors.New("no window yet") }
 	c, err = NewDeviceCollector(cfg)
 	require.NoError(t, err)
 	_, err = c.FraudHeaders(context.Background())
@@ -325,7 +325,7 @@ func TestDeviceCollectorUpdateHookAndErrors(t *testing.T) {
 func TestStaticFraudHeaders(t *testing.T) {
 	t.Parallel()
 	f := exampleModel(t, DesktopAppDirect)
-	src := StaticFraudHeaders(f)
+	src := Static(f)
 	f.UserIDs[0].Value = "changed after"
 	a, err := src.FraudHeaders(context.Background())
 	require.NoError(t, err)
@@ -571,7 +571,7 @@ func browserCookies(t *testing.T, values map[string]any, deviceID string) []*htt
 func TestServerCollectorWebApp(t *testing.T) {
 	t.Parallel()
 	s := serverCollector(t, nil)
-	var got *FraudHeaders
+	var got *Headers
 	handler := s.Middleware(http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
 		cv, err := s.BrowserValues(r)
 		require.NoError(t, err)
@@ -624,7 +624,7 @@ func TestServerCollectorWebApp(t *testing.T) {
 		"Gov-Vendor-Public-IP":             "203.0.113.6",
 		"Gov-Vendor-Version":               "my-serverside-code=v3.8",
 	}), h)
-	v := ValidateFraudHeaders(h)
+	v := Validate(h)
 	assert.True(t, v.Valid(), "%+v", v)
 }
 
@@ -699,7 +699,7 @@ func TestServerCollectorDesktopViaServer(t *testing.T) {
 	assert.Equal(t, "my-licensed-software="+HashLicenseKey("licence-key")+"&my-licensed-software="+HashLicenseKey("k"),
 		h.Get("Gov-Vendor-License-IDs"))
 	assert.Equal(t, DesktopAppViaServer.RequiredHeaders(), f.Present())
-	v := ValidateFraudHeaders(h)
+	v := Validate(h)
 	assert.True(t, v.Valid(), "%+v", v)
 
 	for _, m := range []ConnectionMethod{MobileAppViaServer, OtherViaServer} {
@@ -814,7 +814,7 @@ process.stdout.write(document.cookie);
 	require.NoError(t, err)
 	h, err := f.Header()
 	require.NoError(t, err)
-	v := ValidateFraudHeaders(h)
+	v := Validate(h)
 	assert.True(t, v.Valid(), "%+v", v)
 }
 
@@ -842,7 +842,7 @@ func TestDeviceCollectorOnThisMachine(t *testing.T) {
 	}
 }
 
-func findingsSummary(v *FraudHeadersValidation) string {
+func findingsSummary(v *Validation) string {
 	var parts []string
 	for _, f := range append(v.Errors, v.Warnings...) {
 		parts = append(parts, fmt.Sprintf("%s %s %q", f.Headers, f.Code, f.Message))
@@ -853,7 +853,7 @@ func findingsSummary(v *FraudHeadersValidation) string {
 // collectOnThisMachine runs the default collector (only the device-ID
 // directory is redirected) with the values an application supplies, and for
 // the via-server methods merges them on a server as a client app would.
-func collectOnThisMachine(t *testing.T, m ConnectionMethod) (http.Header, *FraudHeadersValidation) {
+func collectOnThisMachine(t *testing.T, m ConnectionMethod) (http.Header, *Validation) {
 	t.Helper()
 	cfg := DeviceCollectorConfig{
 		ConnectionMethod: m,
@@ -868,7 +868,7 @@ func collectOnThisMachine(t *testing.T, m ConnectionMethod) (http.Header, *Fraud
 	}
 	c, err := NewDeviceCollector(cfg)
 	require.NoError(t, err)
-	var f *FraudHeaders
+	var f *Headers
 	if !m.ViaServer() {
 		f, err = c.FraudHeaders(context.Background())
 		require.NoError(t, err)
@@ -887,7 +887,7 @@ func collectOnThisMachine(t *testing.T, m ConnectionMethod) (http.Header, *Fraud
 	}
 	h, err := f.Header()
 	require.NoError(t, err)
-	return h, ValidateFraudHeaders(h)
+	return h, Validate(h)
 }
 
 func ExampleNewDeviceCollector() {
@@ -897,7 +897,7 @@ func ExampleNewDeviceCollector() {
 		ProductName:      "My Accounts",
 		VendorVersion:    []KeyValue{{Key: "my-accounts", Value: "1.6.0"}},
 		VendorLicenseIDs: []KeyValue{{Key: "my-accounts", Value: HashLicenseKey("XXXX-YYYY-ZZZZ")}},
-		Update: func(ctx context.Context, f *FraudHeaders) error {
+		Update: func(ctx context.Context, f *Headers) error {
 			// Values only the user interface knows, read at request time.
 			f.Screens = []Screen{{Width: 2560, Height: 1440, ScalingFactor: ScalingFactorThousandths(1500), ColourDepth: 30}}
 			f.WindowSize = WindowSize{Width: 1280, Height: 800}
@@ -910,9 +910,9 @@ func ExampleNewDeviceCollector() {
 		fmt.Println(err)
 		return
 	}
-	// The collector is a FraudHeaderSource: give it to the Client, which
+	// The collector is a Source: give it to the Client, which
 	// calls it before every request.
-	var _ FraudHeaderSource = collector
+	var _ Source = collector
 }
 
 func ExampleServerCollector() {
@@ -968,12 +968,12 @@ func TestServerCollectorVendorHopsMatchTheSpecExample(t *testing.T) {
 	require.NoError(t, err)
 	h := http.Header{}
 	require.NoError(t, f.encode(h, false))
-	spec, err := ParseFraudHeaders(http.Header{"Gov-Vendor-Forwarded": {want}})
+	spec, err := Parse(http.Header{"Gov-Vendor-Forwarded": {want}})
 	require.NoError(t, err)
 	assert.Equal(t, spec.VendorForwarded, f.VendorForwarded, "the same hops as the specification's example")
 	assert.Equal(t, strings.ReplaceAll(want, "2001%3A0db8%3A85a3%3A0000%3A0000%3A8a2e%3A0370%3A7334", "2001%3Adb8%3A85a3%3A%3A8a2e%3A370%3A7334"),
 		h.Get("Gov-Vendor-Forwarded"), "the specification's encoding, with the IPv6 address in its canonical spelling")
-	res := ValidateFraudHeaders(h)
+	res := Validate(h)
 	for _, e := range res.Errors {
 		assert.NotContains(t, e.Headers, "gov-vendor-forwarded", e.Message)
 	}

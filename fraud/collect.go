@@ -1,4 +1,4 @@
-package vat
+package fraud
 
 import (
 	"bytes"
@@ -27,54 +27,63 @@ import (
 	"github.com/go-mtd/vat/internal/uuid"
 )
 
-// FraudHeaderSource supplies the fraud prevention headers for one request.
-// The Client calls it immediately before each request (and each retry), so
-// timestamps are fresh.
-type FraudHeaderSource interface {
-	FraudHeaders(ctx context.Context) (*FraudHeaders, error)
+// Source supplies the fraud prevention headers for one request. An HMRC API
+// client (such as the vat package's Client) calls it immediately before each
+// request, and again before each retry, so that timestamps are fresh.
+type Source interface {
+	FraudHeaders(ctx context.Context) (*Headers, error)
 }
 
-// FraudHeaderSourceFunc adapts a function to a FraudHeaderSource.
-type FraudHeaderSourceFunc func(ctx context.Context) (*FraudHeaders, error)
+// HeaderWriter is implemented by sources that can set their encoded headers
+// on a request directly, without building a Headers value each time. A
+// client should prefer it to FraudHeaders when a source implements it: the
+// source returned by Static encodes its headers once and only copies them
+// per request. WriteFraudHeaders sets every fraud prevention header the
+// source has on h (removing any other one h held) or, on error, leaves h
+// unchanged and returns the reason; it returns ctx.Err() when ctx is done.
+type HeaderWriter interface {
+	Source
+	WriteFraudHeaders(ctx context.Context, h http.Header) error
+}
+
+// SourceFunc adapts a function to a Source.
+type SourceFunc func(ctx context.Context) (*Headers, error)
 
 // FraudHeaders calls fn.
-func (fn FraudHeaderSourceFunc) FraudHeaders(ctx context.Context) (*FraudHeaders, error) {
+func (fn SourceFunc) FraudHeaders(ctx context.Context) (*Headers, error) {
 	return fn(ctx)
 }
 
-// StaticFraudHeaders returns a source that answers a deep copy of f on every
-// call. It does not refresh timestamps: they are sent as f holds them. Use it
-// for headers built once per end-user request (ServerCollector.Headers) or in
+// Static returns a source that answers a deep copy of f on every call. It
+// does not refresh timestamps: they are sent as f holds them. Use it for
+// headers built once per end-user request (ServerCollector.Headers) or in
 // tests; use a DeviceCollector for values that must be collected immediately
 // before each request.
 //
 // The headers never change, so the source encodes them once, when it is
-// made, and a Client sends the same encoding with every request.
-func StaticFraudHeaders(f FraudHeaders) FraudHeaderSource {
-	s := &staticFraudHeaders{fixed: f.Clone()}
+// made, and implements HeaderWriter: a client sends the same encoding with
+// every request. Headers that cannot be sent (see Headers.WriteTo) make every
+// WriteFraudHeaders call fail with the same error.
+func Static(f Headers) Source {
+	s := &staticSource{fixed: f.Clone()}
 	s.encoded, s.err = s.fixed.encodeValues(true)
 	return s
 }
 
-// staticFraudHeaders is the source StaticFraudHeaders returns: the headers,
-// and their encoding or the reason they cannot be sent.
-type staticFraudHeaders struct {
-	fixed   *FraudHeaders
-	encoded encodedFraudHeaders
+// staticSource is the source Static returns: the headers, and their encoding
+// or the reason they cannot be sent.
+type staticSource struct {
+	fixed   *Headers
+	encoded encodedHeaders
 	err     error
 }
 
-// preEncodedFraudHeaders is implemented by sources whose headers never
-// change, so they are encoded once: the Client asks them to set a copy of
-// that encoding on each request instead of encoding FraudHeaders again.
-type preEncodedFraudHeaders interface {
-	FraudHeaderSource
-	setFraudHeaders(h http.Header) error
-}
-
-// setFraudHeaders sets a copy of the encoded headers on h, or returns why
+// WriteFraudHeaders sets a copy of the encoded headers on h, or returns why
 // they cannot be sent.
-func (s *staticFraudHeaders) setFraudHeaders(h http.Header) error {
+func (s *staticSource) WriteFraudHeaders(ctx context.Context, h http.Header) error {
+	if err := ctx.Err(); err != nil {
+		return err
+	}
 	if s.err != nil {
 		return s.err
 	}
@@ -83,24 +92,24 @@ func (s *staticFraudHeaders) setFraudHeaders(h http.Header) error {
 }
 
 // FraudHeaders returns a deep copy of the headers.
-func (s *staticFraudHeaders) FraudHeaders(ctx context.Context) (*FraudHeaders, error) {
+func (s *staticSource) FraudHeaders(ctx context.Context) (*Headers, error) {
 	if err := ctx.Err(); err != nil {
 		return nil, err
 	}
 	return s.fixed.Clone(), nil
 }
 
-// String describes the source as FraudHeaders.String does, without values.
-func (s *staticFraudHeaders) String() string {
-	return "vat.StaticFraudHeaders(" + s.fixed.String() + ")"
+// String describes the source as Headers.String does, without values.
+func (s *staticSource) String() string {
+	return "fraud.Static(" + s.fixed.String() + ")"
 }
 
 // GoString is String, so that %#v does not print values either.
-func (s *staticFraudHeaders) GoString() string { return s.String() }
+func (s *staticSource) GoString() string { return s.String() }
 
 // Format prints String for every verb, so that %+v and %x cannot reach the
 // values either.
-func (s *staticFraudHeaders) Format(st fmt.State, _ rune) { _, _ = io.WriteString(st, s.String()) }
+func (s *staticSource) Format(st fmt.State, _ rune) { _, _ = io.WriteString(st, s.String()) }
 
 // HashLicenseKey returns the SHA-256 of a licence key as 64 lower-case hex
 // digits, the form Gov-Vendor-License-IDs expects ("hashed license keys";
@@ -118,7 +127,7 @@ func NewDeviceID() (string, error) { return newUUID(rand.Reader) }
 func newUUID(r io.Reader) (string, error) {
 	id, err := uuid.New(r)
 	if err != nil {
-		return "", fmt.Errorf("vat: generating a device ID: %w", err)
+		return "", fmt.Errorf("fraud: generating a device ID: %w", err)
 	}
 	return id, nil
 }
@@ -160,7 +169,7 @@ type DeviceProbe struct {
 type DeviceCollectorConfig struct {
 	// ConnectionMethod is the method of the requests: DesktopAppDirect
 	// (the default), MobileAppDirect, BatchProcessDirect or OtherDirect, for
-	// which FraudHeaders gives the whole set; or DesktopAppViaServer,
+	// which Headers gives the whole set; or DesktopAppViaServer,
 	// MobileAppViaServer or OtherViaServer, for which ClientValues gives the
 	// client-side values to send to your server. WebAppViaServer is not
 	// supported: browsers use the script of BrowserCollectorScript.
@@ -195,14 +204,14 @@ type DeviceCollectorConfig struct {
 	// non-empty field replaces the detected one.
 	UserAgent UserAgent
 
-	// AgreedMissing and AgreedEmpty are copied to every FraudHeaders.
-	AgreedMissing FraudHeaderSet
-	AgreedEmpty   FraudHeaderSet
+	// AgreedMissing and AgreedEmpty are copied to every Headers.
+	AgreedMissing HeaderSet
+	AgreedEmpty   HeaderSet
 
 	// Update, when set, is called on every collection after the machine has
 	// been read, to set values that change between requests (screens, window
 	// size, the signed-in user's IDs and factors).
-	Update func(ctx context.Context, f *FraudHeaders) error
+	Update func(ctx context.Context, f *Headers) error
 
 	// Probe reads the machine; its nil fields read the real machine.
 	Probe DeviceProbe
@@ -218,7 +227,7 @@ const maxCollected = 64
 // interfaces that are up, the operating-system user, the operating system
 // and device, the UTC offset at request time, and a device ID generated once
 // (a random UUID) and stored in the user's configuration directory, plus the
-// values the application supplies. It is a FraudHeaderSource and is safe for
+// values the application supplies. It is a Source and is safe for
 // concurrent use.
 type DeviceCollector struct {
 	cfg   DeviceCollectorConfig
@@ -234,12 +243,12 @@ func NewDeviceCollector(cfg DeviceCollectorConfig) (*DeviceCollector, error) {
 	}
 	switch {
 	case !cfg.ConnectionMethod.Valid():
-		return nil, errors.New("vat: DeviceCollectorConfig.ConnectionMethod: not one of the eight connection methods")
+		return nil, errors.New("fraud: DeviceCollectorConfig.ConnectionMethod: not one of the eight connection methods")
 	case cfg.ConnectionMethod == WebAppViaServer:
-		return nil, errors.New("vat: DeviceCollectorConfig.ConnectionMethod: WEB_APP_VIA_SERVER values come from the browser (see BrowserCollectorScript)")
+		return nil, errors.New("fraud: DeviceCollectorConfig.ConnectionMethod: WEB_APP_VIA_SERVER values come from the browser (see BrowserCollectorScript)")
 	case cfg.DeviceIDDir == "" && (cfg.AppName == "" || cfg.AppName == "." || cfg.AppName == ".." ||
 		strings.ContainsAny(cfg.AppName, `/\`)):
-		return nil, errors.New("vat: DeviceCollectorConfig.AppName: required (a directory name) unless DeviceIDDir is set")
+		return nil, errors.New("fraud: DeviceCollectorConfig.AppName: required (a directory name) unless DeviceIDDir is set")
 	}
 	p := cfg.Probe
 	if p.Interfaces == nil {
@@ -263,12 +272,12 @@ func NewDeviceCollector(cfg DeviceCollectorConfig) (*DeviceCollector, error) {
 	return &DeviceCollector{cfg: cfg, probe: p}, nil
 }
 
-// FraudHeaders collects the headers for one request made directly to HMRC.
+// Headers collects the headers for one request made directly to HMRC.
 // For the *_VIA_SERVER methods it returns an error: send ClientValues to your
 // server, which builds the headers with ServerCollector.
-func (c *DeviceCollector) FraudHeaders(ctx context.Context) (*FraudHeaders, error) {
+func (c *DeviceCollector) FraudHeaders(ctx context.Context) (*Headers, error) {
 	if c.cfg.ConnectionMethod.ViaServer() {
-		return nil, errors.New("vat: DeviceCollector.FraudHeaders: " + string(c.cfg.ConnectionMethod) +
+		return nil, errors.New("fraud: DeviceCollector.Headers: " + string(c.cfg.ConnectionMethod) +
 			" headers are built by your server; send it ClientValues")
 	}
 	cv, err := c.ClientValues(ctx)
@@ -276,7 +285,7 @@ func (c *DeviceCollector) FraudHeaders(ctx context.Context) (*FraudHeaders, erro
 		return nil, err
 	}
 	m := c.cfg.ConnectionMethod
-	f := &FraudHeaders{
+	f := &Headers{
 		ConnectionMethod:  m,
 		VendorProductName: c.cfg.ProductName,
 		VendorVersion:     cloneKV(c.cfg.VendorVersion),
@@ -298,7 +307,7 @@ func (c *DeviceCollector) FraudHeaders(ctx context.Context) (*FraudHeaders, erro
 // ClientValues collects the values the originating device contributes, as a
 // desktop, mobile or other client app of a *_VIA_SERVER method sends them to
 // its server (marshal the result with encoding/json). For direct methods it
-// is the device part of FraudHeaders.
+// is the device part of Headers.
 func (c *DeviceCollector) ClientValues(ctx context.Context) (*ClientValues, error) {
 	if err := ctx.Err(); err != nil {
 		return nil, err
@@ -318,7 +327,7 @@ func (c *DeviceCollector) ClientValues(ctx context.Context) (*ClientValues, erro
 	}
 	ifaces, err := c.probe.Interfaces()
 	if err != nil {
-		return nil, fmt.Errorf("vat: reading the network interfaces: %w", err)
+		return nil, fmt.Errorf("fraud: reading the network interfaces: %w", err)
 	}
 	cv.LocalIPs, cv.MACAddresses = fromInterfaces(ifaces)
 	cv.LocalIPsTimestamp = now
@@ -360,7 +369,7 @@ func (c *DeviceCollector) DeviceID() (string, error) {
 	if dir == "" {
 		base, err := c.probe.UserConfigDir()
 		if err != nil {
-			return "", fmt.Errorf("vat: finding the user configuration directory: %w", withoutPath(err))
+			return "", fmt.Errorf("fraud: finding the user configuration directory: %w", withoutPath(err))
 		}
 		dir = filepath.Join(base, c.cfg.AppName)
 	}
@@ -380,22 +389,22 @@ func loadDeviceID(dir string, random io.Reader) (string, error) {
 			return strings.ToLower(id), nil
 		}
 	} else if !errors.Is(err, fs.ErrNotExist) {
-		return "", fmt.Errorf("vat: reading the device ID: %w", withoutPath(err))
+		return "", fmt.Errorf("fraud: reading the device ID: %w", withoutPath(err))
 	}
 	id, err := newUUID(random)
 	if err != nil {
 		return "", err
 	}
 	if err := os.MkdirAll(dir, 0o700); err != nil {
-		return "", fmt.Errorf("vat: storing the device ID: %w", withoutPath(err))
+		return "", fmt.Errorf("fraud: storing the device ID: %w", withoutPath(err))
 	}
 	tmp, err := os.CreateTemp(dir, ".device-id-*")
 	if err != nil {
-		return "", fmt.Errorf("vat: storing the device ID: %w", withoutPath(err))
+		return "", fmt.Errorf("fraud: storing the device ID: %w", withoutPath(err))
 	}
 	defer os.Remove(tmp.Name())
 	if err := writeAndClose(tmp, id+"\n"); err != nil {
-		return "", fmt.Errorf("vat: storing the device ID: %w", withoutPath(err))
+		return "", fmt.Errorf("fraud: storing the device ID: %w", withoutPath(err))
 	}
 	if !exists {
 		// Link fails if another process stored an ID meanwhile: use theirs.
@@ -409,7 +418,7 @@ func loadDeviceID(dir string, random io.Reader) (string, error) {
 		}
 	}
 	if err := os.Rename(tmp.Name(), path); err != nil {
-		return "", fmt.Errorf("vat: storing the device ID: %w", withoutPath(err))
+		return "", fmt.Errorf("fraud: storing the device ID: %w", withoutPath(err))
 	}
 	return id, nil
 }
@@ -572,13 +581,13 @@ type ClientValues struct {
 }
 
 // String describes cv without revealing any value.
-func (cv ClientValues) String() string { return "vat.ClientValues{...}" }
+func (cv ClientValues) String() string { return "fraud.ClientValues{...}" }
 
 // GoString is like String.
 func (cv ClientValues) GoString() string { return cv.String() }
 
 // applyTo copies cv's values into f.
-func (cv *ClientValues) applyTo(f *FraudHeaders) {
+func (cv *ClientValues) applyTo(f *Headers) {
 	f.DeviceID = cv.DeviceID
 	f.LocalIPs = clone(cv.LocalIPs)
 	f.LocalIPsTimestamp = cv.LocalIPsTimestamp
@@ -599,9 +608,9 @@ func (cv *ClientValues) applyTo(f *FraudHeaders) {
 }
 
 // keepRequired clears the values f's connection method does not need.
-func (f *FraudHeaders) keepRequired() {
+func (f *Headers) keepRequired() {
 	req := f.ConnectionMethod.RequiredHeaders()
-	for n := range (allFraudHeaders &^ req).All() {
+	for n := range (allHeaders &^ req).All() {
 		switch n {
 		case GovClientBrowserJSUserAgent:
 			f.BrowserJSUserAgent = ""
@@ -734,12 +743,12 @@ type ClientValuesError struct {
 	Reason string
 }
 
-// Error returns "vat: client values: <field>: <reason>".
+// Error returns "fraud: client values: <field>: <reason>".
 func (e *ClientValuesError) Error() string {
 	if e.Field == "" {
-		return "vat: client values: " + e.Reason
+		return "fraud: client values: " + e.Reason
 	}
-	return "vat: client values: " + e.Field + ": " + e.Reason
+	return "fraud: client values: " + e.Field + ": " + e.Reason
 }
 
 // ParseClientValues reads the JSON document a client sent (see
@@ -948,9 +957,9 @@ type ServerCollectorConfig struct {
 	// Secure attribute on plain-HTTP requests (local development only).
 	InsecureCookies bool
 
-	// AgreedMissing and AgreedEmpty are copied to every FraudHeaders.
-	AgreedMissing FraudHeaderSet
-	AgreedEmpty   FraudHeaderSet
+	// AgreedMissing and AgreedEmpty are copied to every Headers.
+	AgreedMissing HeaderSet
+	AgreedEmpty   HeaderSet
 
 	// Now is the clock (default time.Now); Random the source for new device
 	// IDs (default crypto/rand.Reader).
@@ -973,19 +982,19 @@ type ServerCollector struct {
 // setting that is wrong.
 func NewServerCollector(cfg ServerCollectorConfig) (*ServerCollector, error) {
 	if !cfg.VendorPublicIP.IsValid() || cfg.VendorPublicIP.Zone() != "" {
-		return nil, errors.New("vat: ServerCollectorConfig.VendorPublicIP: required")
+		return nil, errors.New("fraud: ServerCollectorConfig.VendorPublicIP: required")
 	}
 	for i, p := range cfg.TrustedProxies {
 		if !p.IsValid() {
-			return nil, fmt.Errorf("vat: ServerCollectorConfig.TrustedProxies[%d]: not a valid prefix", i)
+			return nil, fmt.Errorf("fraud: ServerCollectorConfig.TrustedProxies[%d]: not a valid prefix", i)
 		}
 	}
 	for i, h := range cfg.VendorHops {
 		if !isPublicIP(h.By) || h.By.Zone() != "" {
-			return nil, fmt.Errorf("vat: ServerCollectorConfig.VendorHops[%d].By: must be a public IP address", i)
+			return nil, fmt.Errorf("fraud: ServerCollectorConfig.VendorHops[%d].By: must be a public IP address", i)
 		}
 		if h.For.IsValid() && (!isPublicIP(h.For) || h.For.Zone() != "") {
-			return nil, fmt.Errorf("vat: ServerCollectorConfig.VendorHops[%d].For: must be a public IP address, or zero to read it from the request", i)
+			return nil, fmt.Errorf("fraud: ServerCollectorConfig.VendorHops[%d].For: must be a public IP address, or zero to read it from the request", i)
 		}
 	}
 	if cfg.DeviceIDCookie == "" {
@@ -996,7 +1005,7 @@ func NewServerCollector(cfg ServerCollectorConfig) (*ServerCollector, error) {
 	}
 	for _, name := range []string{cfg.DeviceIDCookie, cfg.ValuesCookie, cfg.ClientPortHeader} {
 		if strings.ContainsAny(name, " \t\r\n;,=\"") {
-			return nil, errors.New("vat: ServerCollectorConfig: cookie and header names must be HTTP tokens")
+			return nil, errors.New("fraud: ServerCollectorConfig: cookie and header names must be HTTP tokens")
 		}
 	}
 	if cfg.Now == nil {
@@ -1089,9 +1098,9 @@ type EndUser struct {
 // timezone, user agent). For DESKTOP_APP_VIA_SERVER,
 // MOBILE_APP_VIA_SERVER and OTHER_VIA_SERVER both the client (cv) and the
 // server (configuration) must contribute a Gov-Vendor-Version entry.
-func (s *ServerCollector) Headers(r *http.Request, m ConnectionMethod, cv *ClientValues, u EndUser) (*FraudHeaders, error) {
+func (s *ServerCollector) Headers(r *http.Request, m ConnectionMethod, cv *ClientValues, u EndUser) (*Headers, error) {
 	if !m.ViaServer() {
-		return nil, errors.New("vat: ServerCollector.Headers: the connection method must be one of the *_VIA_SERVER methods")
+		return nil, errors.New("fraud: ServerCollector.Headers: the connection method must be one of the *_VIA_SERVER methods")
 	}
 	if cv == nil {
 		cv = &ClientValues{}
@@ -1103,10 +1112,10 @@ func (s *ServerCollector) Headers(r *http.Request, m ConnectionMethod, cv *Clien
 			Timezone: cv.Timezone, BrowserJSUserAgent: cv.BrowserJSUserAgent}
 	}
 	if m != WebAppViaServer && (len(cv.VendorVersion) == 0 || len(s.cfg.VendorVersion) == 0) {
-		return nil, errors.New("vat: ServerCollector.Headers: " + string(m) +
+		return nil, errors.New("fraud: ServerCollector.Headers: " + string(m) +
 			" needs a Gov-Vendor-Version entry from the client and one from the server")
 	}
-	f := &FraudHeaders{
+	f := &Headers{
 		ConnectionMethod:  m,
 		VendorPublicIP:    s.cfg.VendorPublicIP,
 		VendorProductName: s.cfg.ProductName,
@@ -1133,14 +1142,14 @@ func (s *ServerCollector) Headers(r *http.Request, m ConnectionMethod, cv *Clien
 	return f, nil
 }
 
-// Source is Headers wrapped in StaticFraudHeaders, for the Client's per-call
+// Source is Headers wrapped in Static, for the Client's per-call
 // fraud header option.
-func (s *ServerCollector) Source(r *http.Request, m ConnectionMethod, cv *ClientValues, u EndUser) (FraudHeaderSource, error) {
+func (s *ServerCollector) Source(r *http.Request, m ConnectionMethod, cv *ClientValues, u EndUser) (Source, error) {
 	f, err := s.Headers(r, m, cv, u)
 	if err != nil {
 		return nil, err
 	}
-	return StaticFraudHeaders(*f), nil
+	return Static(*f), nil
 }
 
 func (s *ServerCollector) trusted(a netip.Addr) bool {
@@ -1161,7 +1170,7 @@ func (s *ServerCollector) trusted(a netip.Addr) bool {
 func (s *ServerCollector) client(r *http.Request) (netip.Addr, uint16, []ForwardedHop, error) {
 	peer, err := netip.ParseAddrPort(r.RemoteAddr)
 	if err != nil {
-		return netip.Addr{}, 0, nil, errors.New("vat: ServerCollector: the request's remote address is not an IP address and port")
+		return netip.Addr{}, 0, nil, errors.New("fraud: ServerCollector: the request's remote address is not an IP address and port")
 	}
 	ip, port := peer.Addr().Unmap().WithZone(""), peer.Port()
 	if !s.trusted(ip) {
@@ -1189,7 +1198,7 @@ func (s *ServerCollector) client(r *http.Request) (netip.Addr, uint16, []Forward
 	ci := -1
 	for i := len(nodes) - 1; i >= 0; i-- {
 		if !nodes[i].ok {
-			return netip.Addr{}, 0, nil, errors.New("vat: ServerCollector: a trusted proxy forwarded a client address that is not an IP address")
+			return netip.Addr{}, 0, nil, errors.New("fraud: ServerCollector: a trusted proxy forwarded a client address that is not an IP address")
 		}
 		ci = i
 		if !s.trusted(nodes[i].forAddr) {
@@ -1197,7 +1206,7 @@ func (s *ServerCollector) client(r *http.Request) (netip.Addr, uint16, []Forward
 		}
 	}
 	if ci < 0 {
-		return netip.Addr{}, 0, nil, errors.New("vat: ServerCollector: a trusted proxy forwarded no client address")
+		return netip.Addr{}, 0, nil, errors.New("fraud: ServerCollector: a trusted proxy forwarded no client address")
 	}
 	// The port of the client's own entry is its public port; the ports of
 	// the entries of your proxies are of no use.
@@ -1235,7 +1244,7 @@ func (s *ServerCollector) vendorHops(after []forwardedNode) ([]ForwardedHop, err
 			continue
 		}
 		if i >= len(after) || !isPublicIP(after[i].forAddr) {
-			return nil, fmt.Errorf("vat: ServerCollector: VendorHops[%d].For: the trusted forwarded chain has no public address for this hop", i)
+			return nil, fmt.Errorf("fraud: ServerCollector: VendorHops[%d].For: the trusted forwarded chain has no public address for this hop", i)
 		}
 		hops[i].For = after[i].forAddr.Unmap().WithZone("")
 	}
@@ -1305,7 +1314,7 @@ func parseForwardedNode(s string) (netip.Addr, uint16, bool) {
 	return a.WithZone(""), 0, true
 }
 
-//go:embed fraudheaders.js
+//go:embed browser.js
 var browserCollectorScript string
 
 // BrowserCollectorScript returns the JavaScript that collects the browser

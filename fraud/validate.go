@@ -1,4 +1,4 @@
-package vat
+package fraud
 
 import (
 	"net/http"
@@ -10,51 +10,51 @@ import (
 	"github.com/go-mtd/vat/internal/pctenc"
 )
 
-// FraudHeaderCode is a code in the answers of HMRC's Test Fraud Prevention
-// Headers API and of ValidateFraudHeaders: an overall code, a per-finding
+// Code is a code in the answers of HMRC's Test Fraud Prevention
+// Headers API and of Validate: an overall code, a per-finding
 // code or a per-header feedback code. It is an open set: HMRC's live service
 // uses codes its OpenAPI document does not list (MISSING_HEADER and
 // EMPTY_HEADER among warnings), and any string decodes.
-type FraudHeaderCode string
+type Code string
 
 // Codes of the Test Fraud Prevention Headers API.
 const (
-	// FPHValidHeaders (overall): every required header was supplied and
+	// CodeValidHeaders (overall): every required header was supplied and
 	// appears valid.
-	FPHValidHeaders FraudHeaderCode = "VALID_HEADERS"
-	// FPHInvalidHeaders (overall): at least one error. Also the code of a
+	CodeValidHeaders Code = "VALID_HEADERS"
+	// CodeInvalidHeaders (overall): at least one error. Also the code of a
 	// cross-header error in errors[].
-	FPHInvalidHeaders FraudHeaderCode = "INVALID_HEADERS"
-	// FPHPotentiallyInvalidHeaders (overall): warnings but no errors.
-	FPHPotentiallyInvalidHeaders FraudHeaderCode = "POTENTIALLY_INVALID_HEADERS"
-	// FPHNoHeaders (validation feedback): the request had no fraud
+	CodeInvalidHeaders Code = "INVALID_HEADERS"
+	// CodePotentiallyInvalidHeaders (overall): warnings but no errors.
+	CodePotentiallyInvalidHeaders Code = "POTENTIALLY_INVALID_HEADERS"
+	// CodeNoHeaders (validation feedback): the request had no fraud
 	// prevention headers.
-	FPHNoHeaders FraudHeaderCode = "NO_HEADERS"
+	CodeNoHeaders Code = "NO_HEADERS"
 
-	// FPHValidHeader (validation feedback, per header): the value appears
+	// CodeValidHeader (validation feedback, per header): the value appears
 	// valid.
-	FPHValidHeader FraudHeaderCode = "VALID_HEADER"
-	// FPHInvalidHeader: the value is not valid.
-	FPHInvalidHeader FraudHeaderCode = "INVALID_HEADER"
-	// FPHPotentiallyInvalidHeader: the value may not be valid.
-	FPHPotentiallyInvalidHeader FraudHeaderCode = "POTENTIALLY_INVALID_HEADER"
-	// FPHMissingHeader: a header the connection method needs is absent.
-	FPHMissingHeader FraudHeaderCode = "MISSING_HEADER"
-	// FPHEmptyHeader: a header the connection method needs is empty.
-	FPHEmptyHeader FraudHeaderCode = "EMPTY_HEADER"
-	// FPHUnexpectedHeader: the header is not a fraud prevention header, is
+	CodeValidHeader Code = "VALID_HEADER"
+	// CodeInvalidHeader: the value is not valid.
+	CodeInvalidHeader Code = "INVALID_HEADER"
+	// CodePotentiallyInvalidHeader: the value may not be valid.
+	CodePotentiallyInvalidHeader Code = "POTENTIALLY_INVALID_HEADER"
+	// CodeMissingHeader: a header the connection method needs is absent.
+	CodeMissingHeader Code = "MISSING_HEADER"
+	// CodeEmptyHeader: a header the connection method needs is empty.
+	CodeEmptyHeader Code = "EMPTY_HEADER"
+	// CodeUnexpectedHeader: the header is not a fraud prevention header, is
 	// misspelt, or is not needed for the connection method.
-	FPHUnexpectedHeader FraudHeaderCode = "UNEXPECTED_HEADER"
-	// FPHTestScenarioHeader (validation feedback, per header): the header is
+	CodeUnexpectedHeader Code = "UNEXPECTED_HEADER"
+	// CodeTestScenarioHeader (validation feedback, per header): the header is
 	// Gov-Test-Scenario, used in sandbox testing.
-	FPHTestScenarioHeader FraudHeaderCode = "TEST_SCENARIO_HEADER"
+	CodeTestScenarioHeader Code = "TEST_SCENARIO_HEADER"
 
-	// FPHProductionReview is this package's own code, never HMRC's: a
+	// CodeProductionReview is this package's own code, never HMRC's: a
 	// problem HMRC's automated Test API does not report but HMRC's manual
 	// review of production traffic does (for example Gov-Client-Public-IP
 	// equal to Gov-Vendor-Public-IP). Such findings are warnings;
-	// FraudHeadersValidation.Automated drops them.
-	FPHProductionReview FraudHeaderCode = "PRODUCTION_REVIEW"
+	// Validation.Automated drops them.
+	CodeProductionReview Code = "PRODUCTION_REVIEW"
 )
 
 // The overall messages of the Test Fraud Prevention Headers API.
@@ -65,41 +65,41 @@ const (
 	fphMsgNone    = "No fraud prevention headers submitted. These are required by law. Check the specification."
 )
 
-// FraudHeaderFinding is one entry of errors[] or warnings[] in a validation
+// Finding is one entry of errors[] or warnings[] in a validation
 // answer.
-type FraudHeaderFinding struct {
-	Code    FraudHeaderCode `json:"code"`
-	Message string          `json:"message"`
+type Finding struct {
+	Code    Code   `json:"code"`
+	Message string `json:"message"`
 	// Headers names the headers concerned, in lower case.
 	Headers []string `json:"headers"`
 }
 
-// FraudHeadersValidation is the answer of HMRC's
-// GET /test/fraud-prevention-headers/validate, and of ValidateFraudHeaders,
+// Validation is the answer of HMRC's
+// GET /test/fraud-prevention-headers/validate, and of Validate,
 // which answers the same way offline.
-type FraudHeadersValidation struct {
+type Validation struct {
 	// SpecVersion is the version of the specification the headers were
 	// validated against, for example "3.3".
 	SpecVersion string `json:"specVersion"`
 	// Code is VALID_HEADERS, INVALID_HEADERS (any error) or
 	// POTENTIALLY_INVALID_HEADERS (warnings only).
-	Code FraudHeaderCode `json:"code"`
+	Code Code `json:"code"`
 	// Message summarises the outcome.
-	Message  string               `json:"message"`
-	Errors   []FraudHeaderFinding `json:"errors,omitempty"`
-	Warnings []FraudHeaderFinding `json:"warnings,omitempty"`
+	Message  string    `json:"message"`
+	Errors   []Finding `json:"errors,omitempty"`
+	Warnings []Finding `json:"warnings,omitempty"`
 }
 
 // Valid reports whether v.Code is VALID_HEADERS.
-func (v *FraudHeadersValidation) Valid() bool { return v.Code == FPHValidHeaders }
+func (v *Validation) Valid() bool { return v.Code == CodeValidHeaders }
 
 // Automated returns what HMRC's automated Test API would answer: v without
 // the PRODUCTION_REVIEW findings, with the code and message derived again.
-func (v *FraudHeadersValidation) Automated() *FraudHeadersValidation {
-	out := &FraudHeadersValidation{SpecVersion: v.SpecVersion, Code: v.Code, Message: v.Message,
+func (v *Validation) Automated() *Validation {
+	out := &Validation{SpecVersion: v.SpecVersion, Code: v.Code, Message: v.Message,
 		Errors: slices.Clone(v.Errors)}
 	for _, w := range v.Warnings {
-		if w.Code != FPHProductionReview {
+		if w.Code != CodeProductionReview {
 			out.Warnings = append(out.Warnings, w)
 		}
 	}
@@ -112,65 +112,65 @@ func (v *FraudHeadersValidation) Automated() *FraudHeadersValidation {
 // derive sets the overall code and message from the arrays: any error gives
 // INVALID_HEADERS, otherwise any warning gives POTENTIALLY_INVALID_HEADERS,
 // otherwise VALID_HEADERS.
-func (v *FraudHeadersValidation) derive() {
+func (v *Validation) derive() {
 	switch {
 	case len(v.Errors) > 0:
-		v.Code, v.Message = FPHInvalidHeaders, fphMsgInvalid
+		v.Code, v.Message = CodeInvalidHeaders, fphMsgInvalid
 	case len(v.Warnings) > 0:
-		v.Code, v.Message = FPHPotentiallyInvalidHeaders, fphMsgPotInv
+		v.Code, v.Message = CodePotentiallyInvalidHeaders, fphMsgPotInv
 	default:
-		v.Code, v.Message = FPHValidHeaders, fphMsgValid
+		v.Code, v.Message = CodeValidHeaders, fphMsgValid
 	}
 }
 
-// FraudHeadersFeedback is the answer of HMRC's
+// Feedback is the answer of HMRC's
 // GET /test/fraud-prevention-headers/{api}/validation-feedback: feedback on
 // the latest request to each endpoint of one API in the sandbox.
-type FraudHeadersFeedback struct {
-	Requests []FraudHeadersRequestFeedback `json:"requests"`
+type Feedback struct {
+	Requests []RequestFeedback `json:"requests"`
 }
 
-// FraudHeadersRequestFeedback is the feedback on one request.
-type FraudHeadersRequestFeedback struct {
-	Path             string                      `json:"path"`
-	Method           string                      `json:"method"`
-	RequestTimestamp time.Time                   `json:"requestTimestamp"`
-	Code             FraudHeaderCode             `json:"code"` // VALID_HEADERS, INVALID_HEADERS, POTENTIALLY_INVALID_HEADERS or NO_HEADERS
-	Headers          []FraudHeaderFeedback       `json:"headers"`
-	CrossValidation  []FraudHeadersCrossFeedback `json:"crossValidation,omitempty"`
+// RequestFeedback is the feedback on one request.
+type RequestFeedback struct {
+	Path             string           `json:"path"`
+	Method           string           `json:"method"`
+	RequestTimestamp time.Time        `json:"requestTimestamp"`
+	Code             Code             `json:"code"` // VALID_HEADERS, INVALID_HEADERS, POTENTIALLY_INVALID_HEADERS or NO_HEADERS
+	Headers          []HeaderFeedback `json:"headers"`
+	CrossValidation  []CrossFeedback  `json:"crossValidation,omitempty"`
 }
 
-// FraudHeaderFeedback is the feedback on one header of a request. Errors and
+// HeaderFeedback is the feedback on one header of a request. Errors and
 // Warnings are plain messages.
-type FraudHeaderFeedback struct {
+type HeaderFeedback struct {
 	Header string `json:"header"` // lower case
 	// Value is the value sent; nil when the header was missing.
-	Value    *string         `json:"value,omitempty"`
-	Code     FraudHeaderCode `json:"code"`
-	Errors   []string        `json:"errors"`
-	Warnings []string        `json:"warnings"`
+	Value    *string  `json:"value,omitempty"`
+	Code     Code     `json:"code"`
+	Errors   []string `json:"errors"`
+	Warnings []string `json:"warnings"`
 }
 
-// FraudHeadersCrossFeedback is the result of one check across several
+// CrossFeedback is the result of one check across several
 // headers, such as Gov-Vendor-Forwarded against the two public IP headers.
-type FraudHeadersCrossFeedback struct {
-	Headers []string        `json:"headers"`
-	Code    FraudHeaderCode `json:"code"` // VALID_HEADERS or INVALID_HEADERS
-	Errors  []string        `json:"errors"`
+type CrossFeedback struct {
+	Headers []string `json:"headers"`
+	Code    Code     `json:"code"` // VALID_HEADERS or INVALID_HEADERS
+	Errors  []string `json:"errors"`
 }
 
-// FraudHeadersValidator checks fraud prevention headers offline the way
+// Validator checks fraud prevention headers offline the way
 // HMRC's Test Fraud Prevention Headers API does, and adds the checks of
 // HMRC's manual production review as PRODUCTION_REVIEW warnings. The zero
 // value is ready to use.
-type FraudHeadersValidator struct {
+type Validator struct {
 	// AgreedMissing lists headers HMRC has agreed you cannot supply. A
 	// missing or empty header in this set is reported as a warning instead of
 	// an error (HMRC's own validator knows nothing of such agreements).
-	AgreedMissing FraudHeaderSet
+	AgreedMissing HeaderSet
 }
 
-// ValidateFraudHeaders validates the fraud prevention headers in h and
+// Validate validates the fraud prevention headers in h and
 // answers like HMRC's GET /test/fraud-prevention-headers/validate, with the
 // codes and messages HMRC uses wherever they are known. It checks that the
 // headers the connection method requires are present, the format of each
@@ -180,12 +180,12 @@ type FraudHeadersValidator struct {
 // with code PRODUCTION_REVIEW; use Automated to drop them.
 //
 // Messages never contain header values.
-func ValidateFraudHeaders(h http.Header) *FraudHeadersValidation {
-	return FraudHeadersValidator{}.Validate(h)
+func Validate(h http.Header) *Validation {
+	return Validator{}.Validate(h)
 }
 
-// Validate is ValidateFraudHeaders with v's settings.
-func (v FraudHeadersValidator) Validate(h http.Header) *FraudHeadersValidation {
+// Validate is Validate with v's settings.
+func (v Validator) Validate(h http.Header) *Validation {
 	c := checker{agreed: v.AgreedMissing, values: map[string][]string{}}
 	for key, vals := range h {
 		lk := strings.ToLower(key)
@@ -194,9 +194,9 @@ func (v FraudHeadersValidator) Validate(h http.Header) *FraudHeadersValidation {
 		}
 		c.values[lk] = append(c.values[lk], vals...)
 	}
-	res := &FraudHeadersValidation{SpecVersion: FraudPreventionSpecVersion}
+	res := &Validation{SpecVersion: SpecVersion}
 	if len(c.values) == 0 {
-		res.Code, res.Message = FPHInvalidHeaders, fphMsgNone
+		res.Code, res.Message = CodeInvalidHeaders, fphMsgNone
 		return res
 	}
 	c.run()
@@ -290,16 +290,16 @@ const (
 
 // checker accumulates the findings of one validation.
 type checker struct {
-	agreed FraudHeaderSet
+	agreed HeaderSet
 	values map[string][]string // lower-case Gov-* name → values
 
 	method ConnectionMethod // "" when missing or not recognised
 
-	errs, warns, review []FraudHeaderFinding
+	errs, warns, review []Finding
 }
 
-func (c *checker) add(warn bool, code FraudHeaderCode, msg string, headers ...string) {
-	f := FraudHeaderFinding{Code: code, Message: msg, Headers: headers}
+func (c *checker) add(warn bool, code Code, msg string, headers ...string) {
+	f := Finding{Code: code, Message: msg, Headers: headers}
 	if warn {
 		c.warns = append(c.warns, f)
 	} else {
@@ -307,10 +307,10 @@ func (c *checker) add(warn bool, code FraudHeaderCode, msg string, headers ...st
 	}
 }
 
-func (c *checker) err(lname, msg string)  { c.add(false, FPHInvalidHeader, msg, lname) }
-func (c *checker) warn(lname, msg string) { c.add(true, FPHPotentiallyInvalidHeader, msg, lname) }
+func (c *checker) err(lname, msg string)  { c.add(false, CodeInvalidHeader, msg, lname) }
+func (c *checker) warn(lname, msg string) { c.add(true, CodePotentiallyInvalidHeader, msg, lname) }
 func (c *checker) rev(msg string, lnames ...string) {
-	c.review = append(c.review, FraudHeaderFinding{Code: FPHProductionReview, Message: msg, Headers: lnames})
+	c.review = append(c.review, Finding{Code: CodeProductionReview, Message: msg, Headers: lnames})
 }
 
 // value returns the single value of header lname and whether it is present.
@@ -344,12 +344,12 @@ func (c *checker) run() {
 	if v, ok := c.value("gov-client-connection-method"); ok && ConnectionMethod(v).Valid() {
 		c.method = ConnectionMethod(v)
 	}
-	names := make([]string, 0, len(c.values)+numFraudHeaders)
-	for n := FraudHeaderName(1); n <= numFraudHeaders; n++ {
+	names := make([]string, 0, len(c.values)+NumHeaders)
+	for n := HeaderName(1); n <= NumHeaders; n++ {
 		names = append(names, strings.ToLower(n.name()))
 	}
 	for lname := range c.values {
-		if _, known := ParseFraudHeaderName(lname); !known {
+		if _, known := ParseHeaderName(lname); !known {
 			names = append(names, lname)
 		}
 	}
@@ -362,17 +362,17 @@ func (c *checker) run() {
 }
 
 func (c *checker) checkHeader(lname string) {
-	n, known := ParseFraudHeaderName(lname)
+	n, known := ParseHeaderName(lname)
 	vals, present := c.values[lname]
 	required := known && c.method.RequiredHeaders().Has(n)
 	switch {
 	case !known && retired(lname) && tolerated(c.method, lname):
 		return
 	case !known && retired(lname):
-		c.add(true, FPHUnexpectedHeader, msgNotNeeded, lname)
+		c.add(true, CodeUnexpectedHeader, msgNotNeeded, lname)
 		return
 	case !known:
-		c.add(true, FPHUnexpectedHeader, msgUnrecognised, lname)
+		c.add(true, CodeUnexpectedHeader, msgUnrecognised, lname)
 		return
 	case !present:
 		if required || n == GovClientConnectionMethod {
@@ -381,7 +381,7 @@ func (c *checker) checkHeader(lname string) {
 		return
 	}
 	if c.method != "" && !required && !tolerated(c.method, lname) {
-		c.add(true, FPHUnexpectedHeader, msgNotNeeded, lname)
+		c.add(true, CodeUnexpectedHeader, msgNotNeeded, lname)
 	}
 	if len(vals) != 1 {
 		c.err(lname, msgOnce)
@@ -394,7 +394,7 @@ func (c *checker) checkHeader(lname string) {
 			c.empty(n, lname)
 		}
 		return
-	case len(v) > maxFraudHeaderValueLen:
+	case len(v) > maxValueLen:
 		c.err(lname, msgTooLong)
 		return
 	}
@@ -402,7 +402,7 @@ func (c *checker) checkHeader(lname string) {
 }
 
 // missing reports a required header that is absent.
-func (c *checker) missing(n FraudHeaderName, lname string) {
+func (c *checker) missing(n HeaderName, lname string) {
 	warn, msg := c.agreed.Has(n), msgHeaderRequired
 	switch n {
 	case GovClientMultiFactor:
@@ -412,11 +412,11 @@ func (c *checker) missing(n FraudHeaderName, lname string) {
 	case GovClientPublicPort, GovClientPublicIP, GovVendorPublicIP:
 		msg = msgPrivateMissing
 	}
-	c.add(warn, FPHMissingHeader, msg, lname)
+	c.add(warn, CodeMissingHeader, msg, lname)
 }
 
 // empty reports a required header sent with an empty value.
-func (c *checker) empty(n FraudHeaderName, lname string) {
+func (c *checker) empty(n HeaderName, lname string) {
 	warn, msg := c.agreed.Has(n), msgValueRequired
 	switch n {
 	case GovClientMultiFactor:
@@ -426,10 +426,10 @@ func (c *checker) empty(n FraudHeaderName, lname string) {
 	case GovClientPublicPort, GovClientPublicIP, GovVendorPublicIP:
 		msg = msgPrivateEmpty
 	}
-	c.add(warn, FPHEmptyHeader, msg, lname)
+	c.add(warn, CodeEmptyHeader, msg, lname)
 }
 
-func (c *checker) checkValue(n FraudHeaderName, lname, v string) {
+func (c *checker) checkValue(n HeaderName, lname, v string) {
 	switch n {
 	case GovClientConnectionMethod:
 		if !ConnectionMethod(v).Valid() {
@@ -1022,7 +1022,7 @@ func (c *checker) crossCheck() {
 	case normalised:
 		c.rev(msgNormalisedIPs, "gov-vendor-forwarded", "gov-vendor-public-ip", "gov-client-public-ip")
 	default:
-		c.add(false, FPHInvalidHeaders, msgForwardedPair, "gov-vendor-forwarded", "gov-vendor-public-ip", "gov-client-public-ip")
+		c.add(false, CodeInvalidHeaders, msgForwardedPair, "gov-vendor-forwarded", "gov-vendor-public-ip", "gov-client-public-ip")
 	}
 }
 
