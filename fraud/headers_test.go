@@ -3,7 +3,6 @@ package fraud
 import (
 	"encoding/json"
 	"errors"
-	"fmt"
 	"net"
 	"net/http"
 	"net/netip"
@@ -648,65 +647,6 @@ func TestFraudHeadersValidateUsesAgreements(t *testing.T) {
 	assert.Error(t, err)
 }
 
-func ExampleHeaders_Header() {
-	f := Headers{
-		ConnectionMethod:  DesktopAppDirect,
-		DeviceID:          "beec798b-b366-47fa-b1f8-92cede14a1ce",
-		LocalIPs:          []netip.Addr{netip.MustParseAddr("fc00::"), netip.MustParseAddr("10.1.2.3")},
-		LocalIPsTimestamp: time.Date(2020, 9, 21, 14, 30, 5, 123e6, time.UTC),
-		MACAddresses:      []net.HardwareAddr{{0xea, 0x43, 0x1a, 0x5d, 0x21, 0x45}},
-		Screens:           []Screen{{Width: 1920, Height: 1080, ScalingFactor: "1.25", ColourDepth: 24}},
-		Timezone:          TimezoneMinutes(60),
-		UserAgent:         UserAgent{"Windows", "Server 2012", "Dell Inc.", "OptiPlex 980"},
-		UserIDs:           []KeyValue{{Key: "os", Value: `domain\alice`}, {Key: "my-application", Value: "alice123"}},
-		WindowSize:        WindowSize{Width: 1256, Height: 803},
-		VendorLicenseIDs:  []KeyValue{{Key: "my-licensed-software", Value: HashLicenseKey("licence key")}},
-		VendorProductName: "Product Name",
-		VendorVersion:     []KeyValue{{Key: "my-application", Value: "1.6.0"}},
-		// Single-factor sign-in, agreed with HMRC: the header is left out.
-		AgreedMissing: NewHeaderSet(GovClientMultiFactor),
-	}
-	h, err := f.Header()
-	if err != nil {
-		fmt.Println(err)
-		return
-	}
-	for n := range DesktopAppDirect.RequiredHeaders().All() {
-		if v := h.Values(n.String()); v != nil {
-			fmt.Printf("%s: %s\n", n, v[0])
-		}
-	}
-	// Output:
-	// Gov-Client-Connection-Method: DESKTOP_APP_DIRECT
-	// Gov-Client-Device-ID: beec798b-b366-47fa-b1f8-92cede14a1ce
-	// Gov-Client-Local-IPs: fc00%3A%3A,10.1.2.3
-	// Gov-Client-Local-IPs-Timestamp: 2020-09-21T14:30:05.123Z
-	// Gov-Client-MAC-Addresses: ea%3A43%3A1a%3A5d%3A21%3A45
-	// Gov-Client-Screens: width=1920&height=1080&scaling-factor=1.25&colour-depth=24
-	// Gov-Client-Timezone: UTC+01:00
-	// Gov-Client-User-Agent: os-family=Windows&os-version=Server%202012&device-manufacturer=Dell%20Inc.&device-model=OptiPlex%20980
-	// Gov-Client-User-IDs: os=domain%5Calice&my-application=alice123
-	// Gov-Client-Window-Size: width=1256&height=803
-	// Gov-Vendor-License-IDs: my-licensed-software=ad26f374a671d9add68a110b31769667691a54ed599e791b5c8eb065b16c9ddc
-	// Gov-Vendor-Product-Name: Product%20Name
-	// Gov-Vendor-Version: my-application=1.6.0
-}
-
-func ExampleValidate() {
-	h := http.Header{}
-	h.Set("Gov-Client-Connection-Method", "WEB_APP_VIA_SERVER")
-	h.Set("Gov-Client-Timezone", "Europe/London")
-	v := Validate(h)
-	fmt.Println(v.Code)
-	for _, e := range v.Errors[:2] {
-		fmt.Println(e.Code, e.Headers, e.Message)
-	}
-	// Output:
-	// INVALID_HEADERS
-	// MISSING_HEADER [gov-client-browser-js-user-agent] Header required
-	// MISSING_HEADER [gov-client-device-id] Header required
-}
-
 // TestIPTimestampsRefuseAComma checks that the validator, the parser and
 // ParseClientValues all refuse a comma before the milliseconds: HMRC allows
 // only yyyy-MM-ddThh:mm:ss.sssZ, though Go's time.Parse accepts either.
@@ -735,4 +675,13 @@ func TestIPTimestampsRefuseAComma(t *testing.T) {
 	ts, ok := parseIPTimestamp("2020-09-21T14:30:05.123Z")
 	require.True(t, ok)
 	assert.Equal(t, mustTime(t, "2020-09-21T14:30:05.123Z"), ts)
+}
+
+func TestHeaderRefusesIncompleteHeaders(t *testing.T) {
+	t.Parallel()
+	h, err := (&Headers{ConnectionMethod: BatchProcessDirect}).Header()
+	assert.Nil(t, h)
+	var he *HeaderError
+	require.ErrorAs(t, err, &he)
+	assert.Equal(t, "fraud: Gov-Client-Device-ID: required for connection method BATCH_PROCESS_DIRECT (declare it in AgreedMissing only after agreeing it with HMRC)", he.Error())
 }

@@ -615,3 +615,85 @@ func TestValidationRevealsNoValue(t *testing.T) {
 	require.Error(t, err)
 	assert.NotContains(t, err.Error(), marker)
 }
+
+// TestValidatePerHeaderFindings checks the finding each malformed value of
+// one header gives, starting from HMRC's valid DESKTOP_APP_VIA_SERVER set.
+func TestValidatePerHeaderFindings(t *testing.T) {
+	t.Parallel()
+	const (
+		e = "error"
+		w = "warning"
+		r = "review"
+	)
+	tests := []struct {
+		header, value string
+		kind          string
+		msg           string
+	}{
+		{"Gov-Client-Device-ID", "beec798b b366", e, msgDeviceASCII},
+		{"Gov-Client-Device-ID", "00000000-0000-0000-0000-000000000000", r, msgNilUUID},
+		{"Gov-Client-Device-ID", "abc123", w, msgIDLonger},
+		{"Gov-Client-Device-ID", "0123456789abcdef0123456789abcdef0", w, msgUUID},
+		{"Gov-Client-Device-ID", "alice@example.com", w, msgIDEmail},
+		{"Gov-Client-Device-ID", "null", r, msgPlaceholder},
+		{"Gov-Client-Local-IPs", "10.1.2.3,,10.1.2.4", e, msgListEmpty},
+		{"Gov-Client-Local-IPs", "10.1.2.3,%zz", e, msgListNotEncoded},
+		{"Gov-Client-Local-IPs", "10.1.2.3,host.local", e, msgNotIP},
+		{"Gov-Client-Local-IPs", "127.0.0.1,%3A%3A1", r, msgLoopbackOnly},
+		{"Gov-Client-MAC-Addresses", "ea%3A43", e, msgNotMAC},
+		{"Gov-Client-MAC-Addresses", "02%3A00%3A00%3A00%3A00%3A00", r, msgFakeMAC},
+		{"Gov-Client-Screens", "height=1080&scaling-factor=1&colour-depth=24", e, msgWidthMissing},
+		{"Gov-Client-Screens", "width=1920&height=1080&scaling-factor=-1&colour-depth=24", e, msgScalingInvalid},
+		{"Gov-Client-Screens", "width=1920&height=1080&scaling-factor=1&colour-depth=x", e, msgDepthInvalid},
+		{"Gov-Client-Window-Size", "width=1256", e, msgWindowMissing},
+		{"Gov-Client-Window-Size", "width=1256&height=0", e, msgWindowInvalid},
+		{"Gov-Client-User-Agent", "os-version=10&device-manufacturer=Dell&device-model=X", e, msgOSFamilyMissing},
+		{"Gov-Vendor-License-IDs", "my-licensed-software=", e, msgLicenseMissing},
+		{"Gov-Vendor-License-IDs", "my-licensed-software=licence-key-in-clear", w, msgNotHashed},
+		{"Gov-Vendor-Product-Name", "Product%2", e, msgProductNotEncoded},
+		{"Gov-Vendor-Product-Name", "Product%00Name", e, msgBadText},
+		{"Gov-Vendor-Product-Name", "Product+Name", r, msgPlus},
+		{"Gov-Vendor-Product-Name", "undefined", r, msgPlaceholder},
+		{"Gov-Vendor-Version", "my-desktop-app=&my-server=1", e, msgVersionMissing},
+	}
+	for _, tt := range tests {
+		t.Run(tt.header+" "+tt.value, func(t *testing.T) {
+			t.Parallel()
+			h := exampleHeader(t, DesktopAppViaServer)
+			h.Set(tt.header, tt.value)
+			v := Validate(h)
+			lname := strings.ToLower(tt.header)
+			var got []Finding
+			switch tt.kind {
+			case e:
+				got = v.Errors
+			default:
+				got = v.Warnings
+			}
+			code := CodeInvalidHeader
+			switch tt.kind {
+			case w:
+				code = CodePotentiallyInvalidHeader
+			case r:
+				code = CodeProductionReview
+			}
+			assert.Contains(t, got, finding(code, tt.msg, lname), "errors %v, warnings %v", v.Errors, v.Warnings)
+		})
+	}
+}
+
+// TestValidateBrowserUserAgent checks Gov-Client-Browser-JS-User-Agent,
+// which is sent as it is: not percent-encoded, printable US-ASCII.
+func TestValidateBrowserUserAgent(t *testing.T) {
+	t.Parallel()
+	for value, want := range map[string]Finding{
+		"Mozilla/5.0\x01":       finding(CodeInvalidHeader, msgASCII, "gov-client-browser-js-user-agent"),
+		"Mozilla%2F5.0%20(X11)": finding(CodeInvalidHeader, msgJSEncoded, "gov-client-browser-js-user-agent"),
+		"undefined":             finding(CodeProductionReview, msgPlaceholder, "gov-client-browser-js-user-agent"),
+	} {
+		h := exampleHeader(t, WebAppViaServer)
+		h.Set("Gov-Client-Browser-JS-User-Agent", value)
+		v := Validate(h)
+		assert.Contains(t, append(v.Errors, v.Warnings...), want, "%q", value)
+	}
+}

@@ -83,7 +83,7 @@ func TestFraudHeaderAPI(t *testing.T) {
 }
 
 // TestFraudHeaderAPIDefaultValidator: without WithFraudHeaderValidator the
-// Test Fraud Prevention Headers API answers with the vat package's
+// Test Fraud Prevention Headers API answers with package fraud's
 // validator, as HMRC's API does.
 func TestFraudHeaderAPIDefaultValidator(t *testing.T) {
 	t.Parallel()

@@ -197,7 +197,7 @@ func WithFraudHeaderValidator(v FraudHeaderValidator) Option {
 }
 
 // HMRCFraudHeaderValidator answers as HMRC's Test Fraud Prevention Headers
-// API does, with the vat package's validator (fraud.Validate)
+// API does, with package fraud's validator (fraud.Validate)
 // limited to HMRC's automated checks. Headers are valid unless it reports
 // errors (INVALID_HEADERS); warnings alone do not make them invalid.
 func HMRCFraudHeaderValidator(h http.Header) (valid bool, body []byte) {
