@@ -16,7 +16,7 @@ import (
 func TestBrowserCollectorHandler(t *testing.T) {
 	t.Parallel()
 	rec := httptest.NewRecorder()
-	BrowserCollectorHandler().ServeHTTP(rec, httptest.NewRequest(http.MethodGet, "/fraudheaders.js", nil))
+	BrowserCollectorHandler().ServeHTTP(rec, httptest.NewRequest(http.MethodGet, "/browser.js", nil))
 	assert.Equal(t, http.StatusOK, rec.Code)
 	assert.Equal(t, "text/javascript; charset=utf-8", rec.Header().Get("Content-Type"))
 	assert.Equal(t, BrowserCollectorScript(), rec.Body.String())
@@ -57,7 +57,7 @@ process.stdout.write(document.cookie);
 `
 	dir := t.TempDir()
 	hpath := filepath.Join(dir, "harness.js")
-	spath := filepath.Join(dir, "fraudheaders.js")
+	spath := filepath.Join(dir, "browser.js")
 	require.NoError(t, os.WriteFile(hpath, []byte(harness), 0o600))
 	require.NoError(t, os.WriteFile(spath, []byte(BrowserCollectorScript()), 0o600))
 	out, err := exec.Command(node, hpath, spath).CombinedOutput()
