@@ -62,7 +62,7 @@ type DeviceProbe struct {
 type DeviceCollectorConfig struct {
 	// ConnectionMethod is the method of the requests: DesktopAppDirect
 	// (the default), MobileAppDirect, BatchProcessDirect or OtherDirect, for
-	// which Headers gives the whole set; or DesktopAppViaServer,
+	// which FraudHeaders gives the whole set; or DesktopAppViaServer,
 	// MobileAppViaServer or OtherViaServer, for which ClientValues gives the
 	// client-side values to send to your server. WebAppViaServer is not
 	// supported: browsers use the script of BrowserCollectorScript.
@@ -169,12 +169,12 @@ func NewDeviceCollector(cfg DeviceCollectorConfig) (*DeviceCollector, error) {
 	return &DeviceCollector{cfg: cfg, probe: p}, nil
 }
 
-// Headers collects the headers for one request made directly to HMRC.
+// FraudHeaders collects the headers for one request made directly to HMRC.
 // For the *_VIA_SERVER methods it returns an error: send ClientValues to your
 // server, which builds the headers with ServerCollector.
 func (c *DeviceCollector) FraudHeaders(ctx context.Context) (*Headers, error) {
 	if c.cfg.ConnectionMethod.ViaServer() {
-		return nil, errors.New("fraud: DeviceCollector.Headers: " + string(c.cfg.ConnectionMethod) +
+		return nil, errors.New("fraud: DeviceCollector.FraudHeaders: " + string(c.cfg.ConnectionMethod) +
 			" headers are built by your server; send it ClientValues")
 	}
 	cv, err := c.ClientValues(ctx)
@@ -204,7 +204,7 @@ func (c *DeviceCollector) FraudHeaders(ctx context.Context) (*Headers, error) {
 // ClientValues collects the values the originating device contributes, as a
 // desktop, mobile or other client app of a *_VIA_SERVER method sends them to
 // its server (marshal the result with encoding/json). For direct methods it
-// is the device part of Headers.
+// is the device part of FraudHeaders.
 func (c *DeviceCollector) ClientValues(ctx context.Context) (*ClientValues, error) {
 	if err := ctx.Err(); err != nil {
 		return nil, err

@@ -31,7 +31,7 @@ func (e *HeaderError) Error() string {
 // headers to send.
 var ErrNoHeaders = errors.New("fraud: no fraud prevention headers")
 
-// Header returns f encoded as HTTP headers, after the checks the Client makes
+// Header returns f encoded as HTTP headers, after the checks an HMRC API client makes
 // before each request: every header required by f's connection method has a
 // value (or is declared in AgreedMissing or AgreedEmpty), and every value has
 // the format the specification gives. Problems are reported as

@@ -200,8 +200,9 @@ func append2(b []byte, n int) []byte {
 // a header that is not sent. Text fields hold plain values: the encoder
 // percent-encodes them where the specification says so.
 //
-// The Client encodes the headers immediately before each request and refuses
-// to send values that break the specification's format (see Header). Whether
+// An HMRC API client encodes the headers immediately before each request
+// with WriteTo, which refuses values that break the specification's format
+// (see Header). Whether
 // the values are sensible (public addresses, a real UUID, no placeholders) is
 // checked by Validate, which answers like HMRC's Test Fraud
 // Prevention Headers API.

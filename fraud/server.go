@@ -201,7 +201,7 @@ type EndUser struct {
 // Headers builds the headers of one end-user request r, received with
 // connection method m (one of the *_VIA_SERVER methods), from the device's
 // values cv (nil for none) and the user u. The result keeps only the headers
-// m needs; the Client checks it before use. For WEB_APP_VIA_SERVER only the
+// m needs; WriteTo checks it before use. For WEB_APP_VIA_SERVER only the
 // browser's own values are taken from cv (device ID, screens, window size,
 // timezone, user agent). For DESKTOP_APP_VIA_SERVER,
 // MOBILE_APP_VIA_SERVER and OTHER_VIA_SERVER both the client (cv) and the
@@ -250,7 +250,7 @@ func (s *ServerCollector) Headers(r *http.Request, m ConnectionMethod, cv *Clien
 	return f, nil
 }
 
-// Source is Headers wrapped in Static, for the Client's per-call
+// Source is Headers wrapped in Static, for an HMRC API client's per-call
 // fraud header option.
 func (s *ServerCollector) Source(r *http.Request, m ConnectionMethod, cv *ClientValues, u EndUser) (Source, error) {
 	f, err := s.Headers(r, m, cv, u)
