@@ -14,6 +14,7 @@ import (
 	"testing"
 
 	"github.com/go-mtd/vat"
+	"github.com/go-mtd/vat/fraud"
 	"golang.org/x/oauth2"
 )
 
@@ -25,10 +26,10 @@ import (
 //
 // Every pair runs three times. fraud=off sends no fraud prevention headers.
 // fraud=on sends HMRC's full example set for DESKTOP_APP_DIRECT: the SDK
-// takes it from StaticFraudHeaders, which encodes it once, and the baseline
+// takes it from fraud.Static, which encodes it once, and the baseline
 // copies the same encoded values into each request. fraud=per-call sends the
-// same set from a source that returns a new FraudHeaders for every request,
-// as a DeviceCollector does, so the SDK checks and encodes it on every call
+// same set from a source that returns a new fraud.Headers for every request,
+// as a fraud.DeviceCollector does, so the SDK checks and encodes it on every call
 // (the collecting itself is not measured).
 //
 // Run them all with bench/run.sh, which prints one table with benchstat.
@@ -96,9 +97,9 @@ func benchClient(b *testing.B, srv *httptest.Server, opts ...vat.Option) *vat.Cl
 // headers, as the model the SDK encodes and as the encoded header the
 // baseline sends. It fails b unless the SDK's encoding of the model is
 // exactly the example, so that both send the same bytes.
-func benchFraudHeaders(b *testing.B) (*vat.FraudHeaders, http.Header) {
+func benchFraudHeaders(b *testing.B) (*fraud.Headers, http.Header) {
 	b.Helper()
-	data, err := os.ReadFile(filepath.Join("testdata", "fraud", "spec-3.3-connection-methods.json"))
+	data, err := os.ReadFile(filepath.Join("fraud", "testdata", "spec-3.3-connection-methods.json"))
 	if err != nil {
 		b.Fatal(err)
 	}
@@ -108,7 +109,7 @@ func benchFraudHeaders(b *testing.B) (*vat.FraudHeaders, http.Header) {
 	if err := json.Unmarshal(data, &spec); err != nil {
 		b.Fatal(err)
 	}
-	set := spec.ExampleHeaderSets[string(vat.DesktopAppDirect)]
+	set := spec.ExampleHeaderSets[string(fraud.DesktopAppDirect)]
 	if len(set) != 14 {
 		b.Fatalf("the example set for DESKTOP_APP_DIRECT has %d headers, want 14", len(set))
 	}
@@ -116,7 +117,7 @@ func benchFraudHeaders(b *testing.B) (*vat.FraudHeaders, http.Header) {
 	for k, v := range set {
 		encoded.Set(k, v)
 	}
-	fh, err := vat.ParseFraudHeaders(encoded)
+	fh, err := fraud.Parse(encoded)
 	if err != nil {
 		b.Fatal(err)
 	}
@@ -171,19 +172,19 @@ func baseline(hc *http.Client, fraud http.Header, method, url string, body []byt
 func benchPair(b *testing.B, sdk func(*vat.Client) error, base func(hc *http.Client, fraud http.Header, url string) error) {
 	srv := benchServer(b)
 	fh, encoded := benchFraudHeaders(b)
-	for _, fraud := range []struct {
+	for _, mode := range []struct {
 		name    string
 		opts    []vat.Option
 		encoded http.Header
 	}{
 		{"fraud=off", nil, nil},
-		{"fraud=on", []vat.Option{vat.WithFraudHeaders(vat.StaticFraudHeaders(*fh))}, encoded},
-		{"fraud=per-call", []vat.Option{vat.WithFraudHeaders(vat.FraudHeaderSourceFunc(
-			func(context.Context) (*vat.FraudHeaders, error) { return fh.Clone(), nil }))}, encoded},
+		{"fraud=on", []vat.Option{vat.WithFraudHeaders(fraud.Static(*fh))}, encoded},
+		{"fraud=per-call", []vat.Option{vat.WithFraudHeaders(fraud.SourceFunc(
+			func(context.Context) (*fraud.Headers, error) { return fh.Clone(), nil }))}, encoded},
 	} {
-		b.Run(fraud.name, func(b *testing.B) {
+		b.Run(mode.name, func(b *testing.B) {
 			b.Run("impl=sdk", func(b *testing.B) {
-				c := benchClient(b, srv, fraud.opts...)
+				c := benchClient(b, srv, mode.opts...)
 				b.ReportAllocs()
 				for b.Loop() {
 					if err := sdk(c); err != nil {
@@ -195,7 +196,7 @@ func benchPair(b *testing.B, sdk func(*vat.Client) error, base func(hc *http.Cli
 				hc := srv.Client()
 				b.ReportAllocs()
 				for b.Loop() {
-					if err := base(hc, fraud.encoded, srv.URL); err != nil {
+					if err := base(hc, mode.encoded, srv.URL); err != nil {
 						b.Fatal(err)
 					}
 				}
@@ -336,19 +337,19 @@ func BenchmarkObligationsInMemory(b *testing.B) {
 	hc := &http.Client{Transport: memoryTransport{body}}
 	fh, encoded := benchFraudHeaders(b)
 	ctx := context.Background()
-	for _, fraud := range []struct {
+	for _, mode := range []struct {
 		name    string
 		opts    []vat.Option
 		encoded http.Header
 	}{
 		{"fraud=off", nil, nil},
-		{"fraud=on", []vat.Option{vat.WithFraudHeaders(vat.StaticFraudHeaders(*fh))}, encoded},
+		{"fraud=on", []vat.Option{vat.WithFraudHeaders(fraud.Static(*fh))}, encoded},
 	} {
-		b.Run(fraud.name, func(b *testing.B) {
+		b.Run(mode.name, func(b *testing.B) {
 			b.Run("impl=sdk", func(b *testing.B) {
 				c, err := vat.NewClient(append([]vat.Option{vat.WithBaseURL("http://127.0.0.1:9"), vat.WithHTTPClient(hc),
 					vat.WithRateLimiter(vat.NoRateLimit),
-					vat.WithTokenSource(oauth2.StaticTokenSource(&oauth2.Token{AccessToken: "benchmark-token"}))}, fraud.opts...)...)
+					vat.WithTokenSource(oauth2.StaticTokenSource(&oauth2.Token{AccessToken: "benchmark-token"}))}, mode.opts...)...)
 				if err != nil {
 					b.Fatal(err)
 				}
@@ -365,7 +366,7 @@ func BenchmarkObligationsInMemory(b *testing.B) {
 					var out struct {
 						Obligations []vat.Obligation `json:"obligations"`
 					}
-					if err := baseline(hc, fraud.encoded, "GET", "http://127.0.0.1:9/organisations/vat/123456789/obligations?from=2017-01-01&status=F&to=2017-12-31", nil, &out); err != nil {
+					if err := baseline(hc, mode.encoded, "GET", "http://127.0.0.1:9/organisations/vat/123456789/obligations?from=2017-01-01&status=F&to=2017-12-31", nil, &out); err != nil {
 						b.Fatal(err)
 					}
 				}

@@ -14,6 +14,7 @@ import (
 	"strings"
 	"time"
 
+	"github.com/go-mtd/vat/fraud"
 	"github.com/go-mtd/vat/internal/wait"
 	"github.com/google/go-querystring/query"
 	"golang.org/x/oauth2"
@@ -56,7 +57,7 @@ type config struct {
 	retry     RetryPolicy
 	limiter   Limiter
 	sleep     func(context.Context, time.Duration) error
-	fraud     FraudHeaderSource
+	fraud     fraud.Source
 	// fraudPerCall says every call brings its own fraud prevention headers
 	// (WithPerCallFraudHeaders).
 	fraudPerCall bool
@@ -75,7 +76,7 @@ type Option func(*config) error
 // (WithTokenSource for the VAT endpoints, or WithApplicationTokenSource for
 // the companion APIs), or Production without fraud prevention headers
 // (WithFraudHeaders or WithPerCallFraudHeaders; the error matches
-// ErrNoFraudHeaders).
+// fraud.ErrNoHeaders).
 func NewClient(opts ...Option) (*Client, error) {
 	cfg := config{
 		env:       Sandbox,
@@ -115,7 +116,7 @@ func (c *config) check() error {
 	case c.tokens == nil && c.appTokens == nil:
 		return errors.New("vat: NewClient: no token source: use WithTokenSource (user-restricted tokens, for the VAT endpoints) or WithApplicationTokenSource (for Create Test User and Test Fraud Prevention Headers)")
 	case c.env == Production && c.fraud == nil && !c.fraudPerCall:
-		return fmt.Errorf("vat: NewClient: %w: HMRC requires them on every call in production; configure a source with WithFraudHeaders, or WithPerCallFraudHeaders when each call brings its own", ErrNoFraudHeaders)
+		return fmt.Errorf("vat: NewClient: %w: HMRC requires them on every call in production; configure a source with WithFraudHeaders, or WithPerCallFraudHeaders when each call brings its own", fraud.ErrNoHeaders)
 	}
 	u, err := url.Parse(c.base)
 	if err != nil {
@@ -140,18 +141,6 @@ func (c *config) check() error {
 func WithPlainHTTP() Option {
 	return func(c *config) error {
 		c.plainHTTP = true
-		return nil
-	}
-}
-
-// WithPerCallFraudHeaders declares that every call brings its own fraud
-// prevention headers with WithCallFraudHeaders, as web applications do
-// (their headers describe each end user's request), so that a Production
-// Client needs no Client-wide source (WithFraudHeaders). A call that brings
-// none is refused before sending, with an error matching ErrNoFraudHeaders.
-func WithPerCallFraudHeaders() Option {
-	return func(c *config) error {
-		c.fraudPerCall = true
 		return nil
 	}
 }
@@ -256,24 +245,6 @@ func WithApplicationTokenSource(ts oauth2.TokenSource) Option {
 	}
 }
 
-// WithFraudHeaders sets the source of the fraud prevention headers
-// (Gov-Client-*, Gov-Vendor-*) that HMRC requires by law on every call. The
-// Client asks it for headers immediately before each request (and retry),
-// checks them against the required set of their connection method, and
-// refuses to send a request whose headers are incomplete or malformed. A
-// per-call WithCallFraudHeaders overrides it, for web applications whose
-// headers describe each end user's request. A Client for Production refuses
-// to call HMRC with no source at all.
-func WithFraudHeaders(src FraudHeaderSource) Option {
-	return func(c *config) error {
-		if src == nil {
-			return errors.New("vat: WithFraudHeaders: nil FraudHeaderSource")
-		}
-		c.fraud = src
-		return nil
-	}
-}
-
 // WithUserAgent names the software making the calls. It is sent as the
 // User-Agent header, followed by this package's own name and version.
 func WithUserAgent(ua string) Option {
@@ -334,20 +305,7 @@ type callConfig struct {
 	scenarioFor string // the endpoint a typed scenario belongs to
 	meta        *ResponseMeta
 	resubmit    bool
-	fraud       FraudHeaderSource
-}
-
-// WithCallFraudHeaders sends this call with the fraud prevention headers of
-// src instead of the Client's (see WithFraudHeaders). Web applications build
-// one source per end-user request, for example with ServerCollector.Source.
-func WithCallFraudHeaders(src FraudHeaderSource) CallOption {
-	return func(cc *callConfig) error {
-		if src == nil {
-			return errors.New("vat: WithCallFraudHeaders: nil FraudHeaderSource")
-		}
-		cc.fraud = src
-		return nil
-	}
+	fraud       fraud.Source
 }
 
 // WithTestScenario sends the Gov-Test-Scenario header, which makes HMRC's
@@ -657,41 +615,6 @@ func (e *transportError) Error() string {
 	return "vat: " + e.method + " " + e.path + ": " + e.err.Error()
 }
 func (e *transportError) Unwrap() error { return e.err }
-
-// fraudHeaders collects the fraud prevention headers for one attempt and
-// sets them on h. Errors name headers, never their values.
-func (c *Client) fraudHeaders(ctx context.Context, r *request, h http.Header, cc *callConfig) error {
-	src := cc.fraud
-	if src == nil {
-		src = c.cfg.fraud
-	}
-	if src == nil {
-		if c.cfg.env == Production {
-			return fmt.Errorf("vat: %s: %w: HMRC requires them on every call in production; pass WithCallFraudHeaders, or configure a source with WithFraudHeaders", r.op, ErrNoFraudHeaders)
-		}
-		return nil
-	}
-	if pre, ok := src.(preEncodedFraudHeaders); ok {
-		if err := ctx.Err(); err != nil {
-			return fmt.Errorf("vat: %s: collecting fraud prevention headers: %w", r.op, err)
-		}
-		if err := pre.setFraudHeaders(h); err != nil {
-			return fmt.Errorf("vat: %s: fraud prevention headers not sent: %w", r.op, err)
-		}
-		return nil
-	}
-	fh, err := src.FraudHeaders(ctx)
-	if err != nil {
-		return fmt.Errorf("vat: %s: collecting fraud prevention headers: %w", r.op, err)
-	}
-	if fh == nil {
-		return fmt.Errorf("vat: %s: the fraud prevention header source returned nothing", r.op)
-	}
-	if err := fh.writeTo(h); err != nil {
-		return fmt.Errorf("vat: %s: fraud prevention headers not sent: %w", r.op, err)
-	}
-	return nil
-}
 
 // secretsOf lists what a request carried that must never appear in an
 // error: the access token and every fraud prevention header value, whole

@@ -72,10 +72,14 @@
 //
 // # Fraud prevention headers
 //
-// FraudHeaders models HMRC's Gov-Client-* and Gov-Vendor-* headers;
-// DeviceCollector and ServerCollector collect them for each connection
-// method, and ValidateFraudHeaders checks them as HMRC's Test Fraud
-// Prevention Headers API does.
+// Package fraud (github.com/go-mtd/vat/fraud) models, collects and checks
+// HMRC's Gov-Client-* and Gov-Vendor-* headers for any HMRC API. Give the
+// Client a fraud.Source with WithFraudHeaders (fraud.NewDeviceCollector for
+// applications on the user's device) or per call with WithCallFraudHeaders
+// (fraud.ServerCollector for requests that pass through your servers). The
+// Client checks the headers before every request and refuses to send
+// incomplete ones; CheckFraudHeaders and FraudHeadersFeedback ask HMRC's Test
+// Fraud Prevention Headers API for its verdict.
 //
 // # Submissions
 //

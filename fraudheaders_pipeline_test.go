@@ -12,6 +12,7 @@ import (
 	"testing"
 
 	"github.com/go-mtd/vat"
+	"github.com/go-mtd/vat/fraud"
 	"github.com/go-mtd/vat/vattest"
 	"github.com/stretchr/testify/assert"
 	"github.com/stretchr/testify/require"
@@ -20,7 +21,7 @@ import (
 
 // desktopHeaders is HMRC's documented example set for DESKTOP_APP_DIRECT
 // (fraud prevention specification 3.3), parsed into the model.
-func desktopHeaders(t testing.TB) *vat.FraudHeaders {
+func desktopHeaders(t testing.TB) *fraud.Headers {
 	t.Helper()
 	h := http.Header{}
 	for k, v := range map[string]string{
@@ -41,7 +42,7 @@ func desktopHeaders(t testing.TB) *vat.FraudHeaders {
 	} {
 		h.Set(k, v)
 	}
-	fh, err := vat.ParseFraudHeaders(h)
+	fh, err := fraud.Parse(h)
 	require.NoError(t, err)
 	return fh
 }
@@ -53,7 +54,7 @@ func TestFraudHeadersGoOnEveryRequest(t *testing.T) {
 	fh := desktopHeaders(t)
 	var calls int
 	var mu sync.Mutex
-	src := vat.FraudHeaderSourceFunc(func(ctx context.Context) (*vat.FraudHeaders, error) {
+	src := fraud.SourceFunc(func(ctx context.Context) (*fraud.Headers, error) {
 		mu.Lock()
 		calls++
 		mu.Unlock()
@@ -81,16 +82,16 @@ func TestFraudHeadersGoOnEveryRequest(t *testing.T) {
 	// HMRC's Test Fraud Prevention Headers API, through the client.
 	v, err := c.CheckFraudHeaders(ctx)
 	require.NoError(t, err)
-	assert.Equal(t, vat.FPHValidHeaders, v.Code)
+	assert.Equal(t, fraud.CodeValidHeaders, v.Code)
 	assert.True(t, v.Valid())
-	fb, err := c.FraudHeadersFeedback(ctx, vat.FraudHeadersAPIVAT, vat.DesktopAppDirect)
+	fb, err := c.FraudHeadersFeedback(ctx, vat.FraudHeadersAPIVAT, fraud.DesktopAppDirect)
 	require.NoError(t, err)
 	require.Len(t, fb.Requests, 2, "the latest request to each endpoint used")
 	for _, r := range fb.Requests {
-		assert.Equal(t, vat.FPHValidHeaders, r.Code, r.Path)
+		assert.Equal(t, fraud.CodeValidHeaders, r.Code, r.Path)
 		require.Len(t, r.Headers, 14, "a verdict for each header sent")
 		for _, h := range r.Headers {
-			assert.Equal(t, vat.FPHValidHeader, h.Code, h.Header)
+			assert.Equal(t, fraud.CodeValidHeader, h.Code, h.Header)
 			require.NotNil(t, h.Value, h.Header)
 		}
 	}
@@ -106,19 +107,19 @@ func TestIncompleteFraudHeadersAreNotSent(t *testing.T) {
 	user, tok := srv.TestOrganisation(t, vattest.Organisation{})
 	fh := desktopHeaders(t)
 	fh.MACAddresses = nil // required for DESKTOP_APP_DIRECT
-	c := simClient(t, srv, tok.OAuth2(), vat.WithFraudHeaders(vat.StaticFraudHeaders(*fh)))
+	c := simClient(t, srv, tok.OAuth2(), vat.WithFraudHeaders(fraud.Static(*fh)))
 	_, err := c.Obligations(context.Background(), vat.VRN(user.VRN), vat.ObligationsQuery{Status: vat.ObligationOpen})
 	require.Error(t, err)
 	assert.Contains(t, err.Error(), "Gov-Client-MAC-Addresses")
 	assert.Empty(t, srv.Requests(), "nothing was sent")
 
 	// Agreed with HMRC: the header may be left out.
-	fh.AgreedMissing = vat.NewFraudHeaderSet(vat.GovClientMACAddresses)
-	c = simClient(t, srv, tok.OAuth2(), vat.WithFraudHeaders(vat.StaticFraudHeaders(*fh)))
+	fh.AgreedMissing = fraud.NewHeaderSet(fraud.GovClientMACAddresses)
+	c = simClient(t, srv, tok.OAuth2(), vat.WithFraudHeaders(fraud.Static(*fh)))
 	_, err = c.Obligations(context.Background(), vat.VRN(user.VRN), vat.ObligationsQuery{Status: vat.ObligationOpen})
 	require.NoError(t, err)
 
-	failing := vat.FraudHeaderSourceFunc(func(context.Context) (*vat.FraudHeaders, error) { return nil, errors.New("no network interfaces") })
+	failing := fraud.SourceFunc(func(context.Context) (*fraud.Headers, error) { return nil, errors.New("no network interfaces") })
 	_, err = c.Obligations(context.Background(), vat.VRN(user.VRN), vat.ObligationsQuery{Status: vat.ObligationOpen}, vat.WithCallFraudHeaders(failing))
 	assert.ErrorContains(t, err, "no network interfaces")
 	assert.Len(t, srv.Requests(), 1)
@@ -128,11 +129,11 @@ func TestPerCallFraudHeadersOverrideTheClients(t *testing.T) {
 	t.Parallel()
 	srv := vattest.NewTestServer(t, vattest.WithRateLimit(0))
 	user, tok := srv.TestOrganisation(t, vattest.Organisation{})
-	c := simClient(t, srv, tok.OAuth2(), vat.WithFraudHeaders(vat.StaticFraudHeaders(*desktopHeaders(t))))
+	c := simClient(t, srv, tok.OAuth2(), vat.WithFraudHeaders(fraud.Static(*desktopHeaders(t))))
 	other := desktopHeaders(t)
 	other.DeviceID = "9e0ea0d1-7b4c-4c7e-b64a-2f9d0c5b2a11"
 	_, err := c.Obligations(context.Background(), vat.VRN(user.VRN), vat.ObligationsQuery{Status: vat.ObligationOpen},
-		vat.WithCallFraudHeaders(vat.StaticFraudHeaders(*other)))
+		vat.WithCallFraudHeaders(fraud.Static(*other)))
 	require.NoError(t, err)
 	assert.Equal(t, "9e0ea0d1-7b4c-4c7e-b64a-2f9d0c5b2a11", srv.Requests()[0].FraudHeaders.Get("Gov-Client-Device-ID"))
 	_, err = c.Obligations(context.Background(), vat.VRN(user.VRN), vat.ObligationsQuery{Status: vat.ObligationOpen}, vat.WithCallFraudHeaders(nil))
@@ -144,10 +145,10 @@ func TestProductionRequiresFraudHeaders(t *testing.T) {
 	srv := vattest.NewTestServer(t, vattest.WithRateLimit(0))
 	user, tok := srv.TestOrganisation(t, vattest.Organisation{})
 	_, err := vat.NewClient(vat.WithEnvironment(vat.Production), vat.WithBaseURL(srv.URL), vat.WithTokenSource(oauth2.StaticTokenSource(tok.OAuth2())))
-	assert.ErrorIs(t, err, vat.ErrNoFraudHeaders, "refused when the Client is made, not at each call")
+	assert.ErrorIs(t, err, fraud.ErrNoHeaders, "refused when the Client is made, not at each call")
 	c := simClient(t, srv, tok.OAuth2(), vat.WithEnvironment(vat.Production), vat.WithPerCallFraudHeaders())
 	_, err = c.Obligations(context.Background(), vat.VRN(user.VRN), vat.ObligationsQuery{Status: vat.ObligationOpen})
-	assert.ErrorIs(t, err, vat.ErrNoFraudHeaders)
+	assert.ErrorIs(t, err, fraud.ErrNoHeaders)
 	assert.Empty(t, srv.Requests())
 	_, err = vat.NewClient(vat.WithFraudHeaders(nil))
 	assert.Error(t, err)
@@ -158,9 +159,9 @@ func TestInvalidFraudHeadersAreRejectedWhenTheSimulatorEnforcesThem(t *testing.T
 	srv := vattest.NewTestServer(t, vattest.WithRateLimit(0), vattest.WithFraudHeaderEnforcement())
 	user, tok := srv.TestOrganisation(t, vattest.Organisation{})
 	fh := desktopHeaders(t)
-	fh.Timezone = vat.Timezone{} // not sent: required
-	fh.AgreedMissing = vat.NewFraudHeaderSet(vat.GovClientTimezone)
-	c := simClient(t, srv, tok.OAuth2(), vat.WithFraudHeaders(vat.StaticFraudHeaders(*fh)))
+	fh.Timezone = fraud.Timezone{} // not sent: required
+	fh.AgreedMissing = fraud.NewHeaderSet(fraud.GovClientTimezone)
+	c := simClient(t, srv, tok.OAuth2(), vat.WithFraudHeaders(fraud.Static(*fh)))
 	_, err := c.Obligations(context.Background(), vat.VRN(user.VRN), vat.ObligationsQuery{Status: vat.ObligationOpen})
 	var apiErr *vat.APIError
 	require.ErrorAs(t, err, &apiErr)
@@ -176,12 +177,12 @@ func TestFraudHeaderValuesNeverAppearInErrorsOrLogs(t *testing.T) {
 	srv := vattest.NewTestServer(t, vattest.WithRateLimit(0))
 	user, tok := srv.TestOrganisation(t, vattest.Organisation{})
 	fh := desktopHeaders(t)
-	fh.UserIDs = []vat.KeyValue{{Key: "my-application", Value: "alice-" + marker}}
+	fh.UserIDs = []fraud.KeyValue{{Key: "my-application", Value: "alice-" + marker}}
 	fh.VendorProductName = "Acme " + marker
 	var logs bytes.Buffer
 	var mu sync.Mutex
 	logger := slog.New(slog.NewJSONHandler(lockedBuffer{&logs, &mu}, &slog.HandlerOptions{Level: slog.LevelDebug}))
-	c := simClient(t, srv, tok.OAuth2(), vat.WithFraudHeaders(vat.StaticFraudHeaders(*fh)), vat.WithLogger(logger))
+	c := simClient(t, srv, tok.OAuth2(), vat.WithFraudHeaders(fraud.Static(*fh)), vat.WithLogger(logger))
 	ctx := context.Background()
 	var errs []error
 	_, err := c.Obligations(ctx, "000000000", vat.ObligationsQuery{Status: vat.ObligationOpen})
@@ -189,8 +190,8 @@ func TestFraudHeaderValuesNeverAppearInErrorsOrLogs(t *testing.T) {
 	_, err = c.ViewReturn(ctx, vat.VRN(user.VRN), "ZZZ9")
 	errs = append(errs, err)
 	bad := fh.Clone()
-	bad.UserIDs = append(bad.UserIDs, vat.KeyValue{Key: "x", Value: marker + "\r\nX-Evil: 1"})
-	_, err = c.Penalties(ctx, vat.VRN(user.VRN), vat.WithCallFraudHeaders(vat.StaticFraudHeaders(*bad)))
+	bad.UserIDs = append(bad.UserIDs, fraud.KeyValue{Key: "x", Value: marker + "\r\nX-Evil: 1"})
+	_, err = c.Penalties(ctx, vat.VRN(user.VRN), vat.WithCallFraudHeaders(fraud.Static(*bad)))
 	errs = append(errs, err)
 	for _, err := range errs {
 		require.Error(t, err)
@@ -210,11 +211,11 @@ func TestPrintingFraudHeadersNeverShowsValues(t *testing.T) {
 	t.Parallel()
 	fh := desktopHeaders(t)
 	fh.VendorProductName = "Acme-PRINTMARK"
-	src := vat.StaticFraudHeaders(*fh)
+	src := fraud.Static(*fh)
 	for _, verb := range []string{"%v", "%+v", "%#v", "%s", "%q", "%x", "%X", "%d"} {
 		assert.NotContains(t, fmt.Sprintf(verb, *fh), "PRINTMARK", verb)
 		assert.NotContains(t, fmt.Sprintf(verb, fh), "PRINTMARK", verb)
 		assert.NotContains(t, fmt.Sprintf(verb, src), "PRINTMARK", verb)
-		assert.NotContains(t, fmt.Sprintf(verb, []vat.FraudHeaders{*fh}), "PRINTMARK", verb)
+		assert.NotContains(t, fmt.Sprintf(verb, []fraud.Headers{*fh}), "PRINTMARK", verb)
 	}
 }

@@ -7,12 +7,13 @@ import (
 	"testing"
 
 	"github.com/go-mtd/vat"
+	"github.com/go-mtd/vat/fraud"
 	"github.com/go-mtd/vat/vattest"
 	"github.com/stretchr/testify/assert"
 	"github.com/stretchr/testify/require"
 )
 
-// StaticFraudHeaders encodes its headers once; these tests check that the
+// fraud.Static encodes its headers once; these tests check that the
 // Client sends exactly what it sends for any other source, and that the
 // shared encoding cannot leak from one request into another.
 
@@ -21,16 +22,16 @@ func TestStaticFraudHeadersSendWhatAnyOtherSourceSends(t *testing.T) {
 	srv := vattest.NewTestServer(t, vattest.WithRateLimit(0))
 	user, tok := srv.TestOrganisation(t, vattest.Organisation{})
 	fh := desktopHeaders(t)
-	fh.AgreedEmpty = vat.NewFraudHeaderSet(vat.GovClientPublicPort) // sent empty: not required, no value
+	fh.AgreedEmpty = fraud.NewHeaderSet(fraud.GovClientPublicPort) // sent empty: not required, no value
 	want, err := fh.Header()
 	require.NoError(t, err)
 	require.Contains(t, want, "Gov-Client-Public-Port")
 	sources := []struct {
 		name string
-		src  vat.FraudHeaderSource
+		src  fraud.Source
 	}{
-		{"static", vat.StaticFraudHeaders(*fh)},
-		{"func", vat.FraudHeaderSourceFunc(func(context.Context) (*vat.FraudHeaders, error) { return fh.Clone(), nil })},
+		{"static", fraud.Static(*fh)},
+		{"func", fraud.SourceFunc(func(context.Context) (*fraud.Headers, error) { return fh.Clone(), nil })},
 	}
 	for _, s := range sources {
 		c := simClient(t, srv, tok.OAuth2(), vat.WithFraudHeaders(s.src))
@@ -69,7 +70,7 @@ func TestStaticFraudHeadersAreCopiedForEachRequest(t *testing.T) {
 	want, err := fh.Header()
 	require.NoError(t, err)
 	hc := &http.Client{Transport: headerScribbler{srv.Client().Transport}}
-	c := simClient(t, srv, tok.OAuth2(), vat.WithHTTPClient(hc), vat.WithFraudHeaders(vat.StaticFraudHeaders(*fh)))
+	c := simClient(t, srv, tok.OAuth2(), vat.WithHTTPClient(hc), vat.WithFraudHeaders(fraud.Static(*fh)))
 	for range 3 {
 		_, err := c.Obligations(context.Background(), vat.VRN(user.VRN), vat.ObligationsQuery{Status: vat.ObligationOpen})
 		require.NoError(t, err)
@@ -85,7 +86,7 @@ func TestStaticFraudHeadersWithADoneContextSendNothing(t *testing.T) {
 	t.Parallel()
 	srv := vattest.NewTestServer(t, vattest.WithRateLimit(0))
 	user, tok := srv.TestOrganisation(t, vattest.Organisation{})
-	c := simClient(t, srv, tok.OAuth2(), vat.WithFraudHeaders(vat.StaticFraudHeaders(*desktopHeaders(t))))
+	c := simClient(t, srv, tok.OAuth2(), vat.WithFraudHeaders(fraud.Static(*desktopHeaders(t))))
 	ctx, cancel := context.WithCancel(context.Background())
 	cancel()
 	_, err := c.Obligations(ctx, vat.VRN(user.VRN), vat.ObligationsQuery{Status: vat.ObligationOpen})
@@ -100,12 +101,12 @@ func TestStaticFraudHeadersThatCannotBeSentFailEveryCall(t *testing.T) {
 	user, tok := srv.TestOrganisation(t, vattest.Organisation{})
 	fh := desktopHeaders(t)
 	fh.DeviceID = "bad\r\nX-Injected: 1"
-	c := simClient(t, srv, tok.OAuth2(), vat.WithFraudHeaders(vat.StaticFraudHeaders(*fh)))
+	c := simClient(t, srv, tok.OAuth2(), vat.WithFraudHeaders(fraud.Static(*fh)))
 	for range 2 {
 		_, err := c.Obligations(context.Background(), vat.VRN(user.VRN), vat.ObligationsQuery{Status: vat.ObligationOpen})
-		var fhErr *vat.FraudHeaderError
+		var fhErr *fraud.HeaderError
 		require.ErrorAs(t, err, &fhErr)
-		assert.Equal(t, vat.GovClientDeviceID, fhErr.Header)
+		assert.Equal(t, fraud.GovClientDeviceID, fhErr.Header)
 		assert.ErrorContains(t, err, "fraud prevention headers not sent")
 		assert.NotContains(t, err.Error(), "X-Injected")
 	}
@@ -117,7 +118,7 @@ func TestStaticFraudHeadersSourcePrintsNoValues(t *testing.T) {
 	const marker = "FPHMARK"
 	fh := desktopHeaders(t)
 	fh.VendorProductName = "Acme " + marker
-	src := vat.StaticFraudHeaders(*fh)
+	src := fraud.Static(*fh)
 	for _, verb := range []string{"%v", "%+v", "%#v", "%s", "%q", "%x", "%d", "%T"} {
 		out := fmt.Sprintf(verb, src)
 		assert.NotContains(t, out, marker, verb)

@@ -6,7 +6,6 @@ import (
 	"net/http"
 	"os"
 	"path/filepath"
-	"strings"
 	"testing"
 )
 
@@ -109,57 +108,6 @@ func FuzzReceipt(f *testing.F) {
 		}
 		if rc.ReceiptID != "rid" {
 			t.Fatalf("Receipt-ID lost: %+v", rc)
-		}
-	})
-}
-
-// FuzzValidateFraudHeaders feeds arbitrary header values to the validator:
-// it must not panic, must derive its overall code from its findings, and
-// must never quote a value in a message.
-func FuzzValidateFraudHeaders(f *testing.F) {
-	f.Add("Gov-Client-Connection-Method", "DESKTOP_APP_DIRECT", "Gov-Client-Public-IP", "198.51.100.0")
-	f.Add("Gov-Client-Timezone", "UTC+01:00", "Gov-Vendor-Forwarded", "by=203.0.113.6&for=198.51.100.0")
-	f.Add("Gov-Client-Screens", "width=1920&height=1080&scaling-factor=1.25&colour-depth=16", "Gov-Client-Multi-Factor", "type=TOTP&timestamp=2021-11-21T13%3A20Z&unique-reference=x")
-	f.Add("Gov-Client-Local-IPs", "fc00%3A%3A,10.1.2.3", "Gov-Client-MAC-Addresses", "ea%3A43%3A1a%3A5d%3A21%3A45")
-	f.Add("Gov-Client-Device-ID", "alice@example.com", "Gov-Foo", "%zz%")
-	f.Fuzz(func(t *testing.T, k1, v1, k2, v2 string) {
-		h := http.Header{}
-		h.Add(k1, v1)
-		h.Add(k2, v2)
-		h.Set("Gov-Client-User-IDs", "my-application=VALUEMARKER")
-		res := ValidateFraudHeaders(h)
-		switch {
-		case len(res.Errors) > 0 && res.Code != FPHInvalidHeaders,
-			len(res.Errors) == 0 && len(res.Warnings) > 0 && res.Code != FPHPotentiallyInvalidHeaders:
-			t.Fatalf("code %s does not follow from %d errors and %d warnings", res.Code, len(res.Errors), len(res.Warnings))
-		}
-		for _, list := range [][]FraudHeaderFinding{res.Errors, res.Warnings} {
-			for _, fnd := range list {
-				if strings.Contains(fnd.Message, "VALUEMARKER") {
-					t.Fatalf("message quotes a value: %q", fnd.Message)
-				}
-			}
-		}
-	})
-}
-
-// FuzzParseClientValues feeds arbitrary documents, as a browser or a
-// client application could send, to the parser of client values.
-func FuzzParseClientValues(f *testing.F) {
-	f.Add([]byte(`{}`))
-	f.Add([]byte(`{"screens":[{"width":1920,"height":1080,"scalingFactor":"1","colourDepth":24}],"windowSize":{"width":1256,"height":803},"timezone":"UTC+01:00","deviceId":"beec798b-b366-47fa-b1f8-92cede14a1ce"}`))
-	f.Add([]byte(`{"userAgent":"Mozilla/5.0","localIps":["10.1.2.3","fc00::"],"macAddresses":["ea:43:1a:5d:21:45"]}`))
-	f.Add([]byte(`{"screens":[` + strings.Repeat(`{"width":1},`, 70) + `{}]}`))
-	f.Fuzz(func(t *testing.T, data []byte) {
-		cv, err := ParseClientValues(data)
-		if err != nil {
-			if strings.ContainsAny(err.Error(), "\r\n") {
-				t.Fatalf("multi-line error %q", err)
-			}
-			return
-		}
-		if _, err := json.Marshal(cv); err != nil {
-			t.Fatalf("parsed values do not encode: %v", err)
 		}
 	})
 }

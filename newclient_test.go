@@ -6,6 +6,7 @@ import (
 	"net/http"
 	"testing"
 
+	"github.com/go-mtd/vat/fraud"
 	"github.com/stretchr/testify/assert"
 	"github.com/stretchr/testify/require"
 	"golang.org/x/oauth2"
@@ -23,7 +24,7 @@ func TestNewClientRefusesAClientThatCannotWork(t *testing.T) {
 
 	_, err = NewClient(WithEnvironment(Production), tokens)
 	require.Error(t, err, "production without fraud prevention headers")
-	assert.ErrorIs(t, err, ErrNoFraudHeaders)
+	assert.ErrorIs(t, err, fraud.ErrNoHeaders)
 	assert.Contains(t, err.Error(), "WithFraudHeaders")
 
 	// An application-restricted source alone is enough for the companion
@@ -35,7 +36,7 @@ func TestNewClientRefusesAClientThatCannotWork(t *testing.T) {
 // TestPerCallFraudHeadersInProduction checks the web application's set-up:
 // a production Client whose headers come with each call is accepted, and a
 // call that brings none is refused before sending, matching
-// ErrNoFraudHeaders.
+// fraud.ErrNoHeaders.
 func TestPerCallFraudHeadersInProduction(t *testing.T) {
 	t.Parallel()
 	sent := false
@@ -45,7 +46,7 @@ func TestPerCallFraudHeadersInProduction(t *testing.T) {
 	require.NoError(t, err)
 	_, err = c.Obligations(context.Background(), "123456789", ObligationsQuery{Status: ObligationOpen})
 	require.Error(t, err)
-	assert.ErrorIs(t, err, ErrNoFraudHeaders)
+	assert.ErrorIs(t, err, fraud.ErrNoHeaders)
 	assert.False(t, sent, "nothing may leave without fraud prevention headers")
 }
 

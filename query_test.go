@@ -4,6 +4,7 @@ import (
 	"testing"
 	"time"
 
+	"github.com/go-mtd/vat/fraud"
 	"github.com/google/go-querystring/query"
 	"github.com/stretchr/testify/assert"
 	"github.com/stretchr/testify/require"
@@ -100,7 +101,7 @@ func TestURLJoinsBasePathAndQuery(t *testing.T) {
 		{"self-encoding query", request{path: []string{"organisations", "vat", "123456789", "obligations"}, query: ObligationsQuery{From: from, To: from.AddYears(1)}},
 			"http://127.0.0.1:8080/prefix/organisations/vat/123456789/obligations?from=2017-01-01&to=2018-01-01", "/prefix/organisations/vat/123456789/obligations"},
 		{"empty self-encoding query", request{path: []string{"a"}, query: ObligationsQuery{}}, "http://127.0.0.1:8080/prefix/a", "/prefix/a"},
-		{"tagged query", request{path: []string{"a"}, query: &feedbackQuery{ConnectionMethod: DesktopAppDirect}},
+		{"tagged query", request{path: []string{"a"}, query: &feedbackQuery{ConnectionMethod: fraud.DesktopAppDirect}},
 			"http://127.0.0.1:8080/prefix/a?connectionMethod=DESKTOP_APP_DIRECT", "/prefix/a"},
 		{"nil tagged query", request{path: []string{"a"}, query: (*feedbackQuery)(nil)}, "http://127.0.0.1:8080/prefix/a", "/prefix/a"},
 		{"escaped segment", request{path: []string{"returns", "#001"}}, "http://127.0.0.1:8080/prefix/returns/%23001", "/prefix/returns/%23001"},

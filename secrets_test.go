@@ -15,6 +15,7 @@ import (
 	"time"
 
 	"github.com/go-mtd/vat"
+	"github.com/go-mtd/vat/fraud"
 	"github.com/stretchr/testify/assert"
 	"github.com/stretchr/testify/require"
 	"golang.org/x/oauth2"
@@ -90,12 +91,12 @@ func TestSecretsNeverLeak(t *testing.T) {
 	require.NoError(t, err)
 	fh := desktopHeaders(t)
 	fh.DeviceID = "0b2c61b4-7f0e-4f7e-9a55-" + strings.ToLower("5ec4e7")
-	fh.UserIDs = []vat.KeyValue{{Key: "my-application", Value: "user-" + secretMarker}}
-	fh.VendorLicenseIDs = []vat.KeyValue{{Key: "licence", Value: "hash-" + secretMarker}}
+	fh.UserIDs = []fraud.KeyValue{{Key: "my-application", Value: "user-" + secretMarker}}
+	fh.VendorLicenseIDs = []fraud.KeyValue{{Key: "licence", Value: "hash-" + secretMarker}}
 
 	c, err := vat.NewClient(vat.WithBaseURL(api.URL), vat.WithTokenSource(users), vat.WithLogger(logger),
 		vat.WithApplicationTokenSource(oauth2.StaticTokenSource(&oauth2.Token{AccessToken: "app-" + secretMarker})),
-		vat.WithFraudHeaders(vat.StaticFraudHeaders(*fh)), vat.WithRateLimiter(vat.NoRateLimit),
+		vat.WithFraudHeaders(fraud.Static(*fh)), vat.WithRateLimiter(vat.NoRateLimit),
 		vat.WithRetry(vat.RetryPolicy{MaxAttempts: 2, InitialBackoff: time.Millisecond, MaxBackoff: time.Millisecond}))
 	require.NoError(t, err)
 	ctx := context.Background()
@@ -117,7 +118,7 @@ func TestSecretsNeverLeak(t *testing.T) {
 	// Local refusals: a bad header value from a bad source, a bad return.
 	bad := fh.Clone()
 	bad.VendorProductName = "x" + secretMarker + "\n"
-	_, err = c.Obligations(ctx, "123456789", q, vat.WithCallFraudHeaders(vat.StaticFraudHeaders(*bad)))
+	_, err = c.Obligations(ctx, "123456789", q, vat.WithCallFraudHeaders(fraud.Static(*bad)))
 	errs = append(errs, err)
 	_, err = c.SubmitReturn(ctx, "123456789", vat.Return{PeriodKey: secretMarker})
 	errs = append(errs, err)

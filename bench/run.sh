@@ -30,7 +30,7 @@ raw="$OUT/raw.txt"
 benchstat -h >/dev/null 2>&1 || true # fetch and build it before measuring
 for i in $(seq "$COUNT"); do
 	echo "round $i of $COUNT" >&2
-	go test -p 1 -run '^$' -bench . -benchtime "$BENCHTIME" . ./vattest >>"$raw"
+	go test -p 1 -run '^$' -bench . -benchtime "$BENCHTIME" . ./fraud ./vattest >>"$raw"
 done
 
 {
@@ -42,7 +42,7 @@ done
 	benchstat -filter '/impl:(baseline OR sdk)' -col '/impl@(baseline sdk)' "$raw"
 	echo
 	echo "## Targets: time ≤ 1.10× the baseline's with fraud headers off and ≤ 1.25× with"
-	echo "## them on (StaticFraudHeaders); at most 30 allocations per call above the"
+	echo "## them on (fraud.Static); at most 30 allocations per call above the"
 	echo "## baseline. fraud=per-call (headers encoded on every call) and the in-memory"
 	echo "## pair (no network: the difference is the SDK's own CPU time) have no time target."
 	echo

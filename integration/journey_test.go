@@ -7,6 +7,7 @@ import (
 	"testing"
 
 	"github.com/go-mtd/vat"
+	"github.com/go-mtd/vat/fraud"
 	"github.com/stretchr/testify/assert"
 	"github.com/stretchr/testify/require"
 )
@@ -146,7 +147,7 @@ func TestJourney(t *testing.T) {
 // its verdict on the suite's headers, reports it, and checks that HMRC finds
 // no errors (warnings are reported only) and that the SDK's own validator,
 // which answers offline, finds none either.
-func checkFraudHeaders(t *testing.T, tg *target) *vat.FraudHeadersValidation {
+func checkFraudHeaders(t *testing.T, tg *target) *fraud.Validation {
 	ctx := t.Context()
 	v, err := tg.client.CheckFraudHeaders(ctx)
 	if errors.Is(err, vat.ErrInvalidCredentials) || errors.Is(err, vat.ErrIncorrectAccessTokenType) {
@@ -159,7 +160,7 @@ func checkFraudHeaders(t *testing.T, tg *target) *vat.FraudHeadersValidation {
 	}
 	require.NoError(t, err)
 	report(t, tg.name, v)
-	assert.Contains(t, []vat.FraudHeaderCode{vat.FPHValidHeaders, vat.FPHPotentiallyInvalidHeaders, vat.FPHInvalidHeaders}, v.Code)
+	assert.Contains(t, []fraud.Code{fraud.CodeValidHeaders, fraud.CodePotentiallyInvalidHeaders, fraud.CodeInvalidHeaders}, v.Code)
 	assert.NotEmpty(t, v.SpecVersion)
 	assert.Empty(t, v.Errors, "HMRC's verdict on the DeviceCollector's headers")
 
@@ -167,14 +168,14 @@ func checkFraudHeaders(t *testing.T, tg *target) *vat.FraudHeadersValidation {
 	require.NoError(t, err)
 	h, err := fh.Header()
 	require.NoError(t, err)
-	offline := vat.ValidateFraudHeaders(h).Automated()
+	offline := fraud.Validate(h).Automated()
 	report(t, "the SDK's offline validator", offline)
 	assert.Empty(t, offline.Errors)
 	return v
 }
 
 // report logs a verdict, naming headers, never their values.
-func report(t *testing.T, who string, v *vat.FraudHeadersValidation) {
+func report(t *testing.T, who string, v *fraud.Validation) {
 	t.Logf("%s: fraud prevention headers %s (specification %s): %s", who, v.Code, v.SpecVersion, v.Message)
 	for _, f := range v.Errors {
 		t.Logf("  error %s on %s: %s", f.Code, strings.Join(f.Headers, ", "), f.Message)

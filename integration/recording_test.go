@@ -14,6 +14,7 @@ import (
 	"testing"
 
 	"github.com/go-mtd/vat"
+	"github.com/go-mtd/vat/fraud"
 	"github.com/go-mtd/vat/vattest"
 	"github.com/stretchr/testify/assert"
 	"github.com/stretchr/testify/require"
@@ -155,15 +156,15 @@ func TestRecordingKeepsNoSecrets(t *testing.T) {
 		ClientSecret: marker + "-client-secret",
 		RedirectURIs: []string{"http://localhost/callback"},
 	}
-	markFraud := func(cfg *vat.DeviceCollectorConfig) {
+	markFraud := func(cfg *fraud.DeviceCollectorConfig) {
 		cfg.ProductName = marker + " Books"
-		cfg.VendorVersion = []vat.KeyValue{{Key: "books", Value: "1.0-" + marker}}
-		cfg.UserIDs = []vat.KeyValue{{Key: "books", Value: marker + "-user"}}
+		cfg.VendorVersion = []fraud.KeyValue{{Key: "books", Value: "1.0-" + marker}}
+		cfg.UserIDs = []fraud.KeyValue{{Key: "books", Value: marker + "-user"}}
 		cfg.Probe.OSUser = func() (string, error) { return marker + "-os-user", nil }
 	}
 	proxy := &marking{marker: marker}
 	var recorded journey
-	var recordedVerdict *vat.FraudHeadersValidation
+	var recordedVerdict *fraud.Validation
 	t.Run("record", func(t *testing.T) {
 		tg := newSimTarget(t, simOptions{record: name, app: &app, fraud: markFraud,
 			wire: func(rt http.RoundTripper) http.RoundTripper { proxy.next = rt; return proxy }})

@@ -19,6 +19,7 @@ import (
 	"time"
 
 	"github.com/go-mtd/vat"
+	"github.com/go-mtd/vat/fraud"
 	"github.com/go-mtd/vat/vattest"
 	"github.com/stretchr/testify/require"
 	"golang.org/x/oauth2"
@@ -35,7 +36,7 @@ type target struct {
 	// user's, for CheckFraudHeaders when HMRC refuses application tokens.
 	client, userClient *vat.Client
 	// fraud is the source of the fraud prevention headers both send.
-	fraud *vat.DeviceCollector
+	fraud *fraud.DeviceCollector
 	// vrn is the test organisation's VRN.
 	vrn vat.VRN
 	// fresh says the organisation was created for this test alone: no return
@@ -91,28 +92,28 @@ func cassetteName(t *testing.T) string {
 // probe reads the machine: offlineProbe for the simulator and replays, the
 // zero DeviceProbe (the real machine) against HMRC's sandbox. edit, if not
 // nil, changes the configuration first.
-func deviceCollector(t *testing.T, probe vat.DeviceProbe, edit func(*vat.DeviceCollectorConfig)) *vat.DeviceCollector {
+func deviceCollector(t *testing.T, probe fraud.DeviceProbe, edit func(*fraud.DeviceCollectorConfig)) *fraud.DeviceCollector {
 	t.Helper()
-	cfg := vat.DeviceCollectorConfig{
-		ConnectionMethod: vat.DesktopAppDirect,
+	cfg := fraud.DeviceCollectorConfig{
+		ConnectionMethod: fraud.DesktopAppDirect,
 		DeviceIDDir:      t.TempDir(),
 		ProductName:      "go-mtd-vat integration suite",
-		VendorVersion:    []vat.KeyValue{{Key: userAgent, Value: vat.Version}},
-		VendorLicenseIDs: []vat.KeyValue{{Key: userAgent, Value: vat.HashLicenseKey("integration-suite-licence")}},
-		UserIDs:          []vat.KeyValue{{Key: userAgent, Value: "tester"}},
-		Screens:          []vat.Screen{{Width: 1920, Height: 1080, ScalingFactor: "1", ColourDepth: 24}},
-		WindowSize:       vat.WindowSize{Width: 1256, Height: 803},
-		MultiFactor: []vat.MultiFactor{{
-			Type:            vat.MultiFactorTOTP,
+		VendorVersion:    []fraud.KeyValue{{Key: userAgent, Value: vat.Version}},
+		VendorLicenseIDs: []fraud.KeyValue{{Key: userAgent, Value: fraud.HashLicenseKey("integration-suite-licence")}},
+		UserIDs:          []fraud.KeyValue{{Key: userAgent, Value: "tester"}},
+		Screens:          []fraud.Screen{{Width: 1920, Height: 1080, ScalingFactor: "1", ColourDepth: 24}},
+		WindowSize:       fraud.WindowSize{Width: 1256, Height: 803},
+		MultiFactor: []fraud.MultiFactor{{
+			Type:            fraud.MultiFactorTOTP,
 			Timestamp:       time.Now().Add(-time.Minute),
-			UniqueReference: vat.HashLicenseKey("integration-suite-totp-secret"),
+			UniqueReference: fraud.HashLicenseKey("integration-suite-totp-secret"),
 		}},
 		Probe: probe,
 	}
 	if edit != nil {
 		edit(&cfg)
 	}
-	c, err := vat.NewDeviceCollector(cfg)
+	c, err := fraud.NewDeviceCollector(cfg)
 	require.NoError(t, err)
 	return c
 }
@@ -120,18 +121,18 @@ func deviceCollector(t *testing.T, probe vat.DeviceProbe, edit func(*vat.DeviceC
 // offlineProbe is a machine with one network interface, named with the
 // examples of HMRC's fraud prevention specification, so that the headers do
 // not depend on the machine the tests run on (which may have no network).
-func offlineProbe() vat.DeviceProbe {
+func offlineProbe() fraud.DeviceProbe {
 	mac, _ := net.ParseMAC("ea:43:1a:5d:21:45")
-	return vat.DeviceProbe{
-		Interfaces: func() ([]vat.NetworkInterface, error) {
-			return []vat.NetworkInterface{
+	return fraud.DeviceProbe{
+		Interfaces: func() ([]fraud.NetworkInterface, error) {
+			return []fraud.NetworkInterface{
 				{Name: "lo", Up: true, Loopback: true, Addrs: []netip.Addr{netip.MustParseAddr("127.0.0.1")}},
 				{Name: "eth0", Up: true, HardwareAddr: mac, Addrs: []netip.Addr{netip.MustParseAddr("10.1.2.3")}},
 			}, nil
 		},
 		OSUser: func() (string, error) { return "tester", nil },
-		OSInfo: func() vat.UserAgent {
-			return vat.UserAgent{OSFamily: "Linux", OSVersion: "6.8", DeviceManufacturer: "Dell Inc.", DeviceModel: "OptiPlex 980"}
+		OSInfo: func() fraud.UserAgent {
+			return fraud.UserAgent{OSFamily: "Linux", OSVersion: "6.8", DeviceManufacturer: "Dell Inc.", DeviceModel: "OptiPlex 980"}
 		},
 	}
 }
@@ -144,7 +145,7 @@ type simOptions struct {
 	// server's default application.
 	app *vattest.Application
 	// fraud, when set, changes the fraud header collector's configuration.
-	fraud func(*vat.DeviceCollectorConfig)
+	fraud func(*fraud.DeviceCollectorConfig)
 	// wire, when set, wraps the server's transport (under any recorder).
 	wire func(http.RoundTripper) http.RoundTripper
 }
@@ -371,7 +372,7 @@ func newSandboxTarget(t *testing.T) *target {
 	require.NoError(t, err)
 	userTokens, err := vat.NewUserTokenSource(s.cfg, s.store, vat.WithTokenHTTPClient(hc))
 	require.NoError(t, err)
-	tg.fraud = deviceCollector(t, vat.DeviceProbe{}, nil)
+	tg.fraud = deviceCollector(t, fraud.DeviceProbe{}, nil)
 	tg.connect(t, []vat.Option{vat.WithEnvironment(vat.Sandbox), vat.WithHTTPClient(hc), vat.WithRateLimiter(s.limiter)}, userTokens, appTokens)
 	return tg
 }

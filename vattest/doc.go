@@ -32,7 +32,7 @@
 //     refresh_token, client_credentials);
 //   - the Create Test User API under /create-test-user/;
 //   - the Test Fraud Prevention Headers API under
-//     /test/fraud-prevention-headers/, answered by the vat package's
+//     /test/fraud-prevention-headers/, answered by package fraud's
 //     validator ([HMRCFraudHeaderValidator], or [WithFraudHeaderValidator]).
 //
 // # Order of checks

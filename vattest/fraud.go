@@ -97,8 +97,8 @@ type (
 		Method           string               `json:"method"`
 		RequestTimestamp string               `json:"requestTimestamp"`
 		Code             string               `json:"code"`
-		Headers          []headerFeedbackWire `json:"headers,omitempty"`
-		CrossValidation  []crossFeedbackWire  `json:"crossValidation,omitempty"`
+		Headers          []headerFeedbackWire `json:"headers"`
+		CrossValidation  []crossFeedbackWire  `json:"crossValidation"`
 	}
 	headerFeedbackWire struct {
 		Header   string   `json:"header"`
@@ -129,9 +129,13 @@ type (
 // feedbackFor turns the validator's answer on one recorded request into a
 // validation-feedback item: each finding about one header goes to that
 // header, findings about several go to crossValidation. It also returns the
-// answer's specVersion.
+// answer's specVersion. Both lists are always present, as HMRC's OpenAPI
+// requires; when the request carries all three headers of the
+// Gov-Vendor-Forwarded cross-check and the validator found no fault with
+// them, the check is listed as passed (VALID_HEADERS), as in HMRC's answers.
 func feedbackFor(rec fraudRecord, valid bool, body []byte) (requestFeedbackWire, string) {
-	item := requestFeedbackWire{Path: rec.path, Method: rec.method, RequestTimestamp: rec.at.UTC().Format("2006-01-02T15:04:05.000Z")}
+	item := requestFeedbackWire{Path: rec.path, Method: rec.method, RequestTimestamp: rec.at.UTC().Format("2006-01-02T15:04:05.000Z"),
+		Headers: []headerFeedbackWire{}, CrossValidation: []crossFeedbackWire{}}
 	var v validateWire
 	if err := json.Unmarshal(body, &v); err != nil || v.Code == "" {
 		item.Code = "INVALID_HEADERS"
@@ -190,6 +194,10 @@ func feedbackFor(rec fraudRecord, valid bool, body []byte) (requestFeedbackWire,
 	for _, f := range v.Warnings {
 		add(f, false)
 	}
+	if len(item.CrossValidation) == 0 && rec.headers.Get("Gov-Vendor-Forwarded") != "" &&
+		rec.headers.Get("Gov-Vendor-Public-IP") != "" && rec.headers.Get("Gov-Client-Public-IP") != "" {
+		item.CrossValidation = append(item.CrossValidation, crossFeedbackWire{Headers: forwardedCheck, Code: "VALID_HEADERS", Errors: []string{}})
+	}
 	names := make([]string, 0, len(byName))
 	for n := range byName {
 		names = append(names, n)
@@ -200,6 +208,10 @@ func feedbackFor(rec fraudRecord, valid bool, body []byte) (requestFeedbackWire,
 	}
 	return item, v.SpecVersion
 }
+
+// forwardedCheck names the headers of the Gov-Vendor-Forwarded cross-check,
+// in HMRC's order.
+var forwardedCheck = []string{"gov-vendor-forwarded", "gov-vendor-public-ip", "gov-client-public-ip"}
 
 // marshalNoEscape encodes v as HMRC does, without escaping <, > and &.
 func marshalNoEscape(v any) ([]byte, error) {

@@ -58,10 +58,10 @@ func TestFraudHeaderAPI(t *testing.T) {
 	assert.Equal(t, `{"specVersion":"3.3","requests":[`+
 		`{"path":"/organisations/vat/`+f.user.VRN+`/obligations","method":"GET","requestTimestamp":"2025-06-15T10:30:00.000Z","code":"VALID_HEADERS","headers":[`+
 		`{"header":"gov-client-connection-method","value":"DESKTOP_APP_DIRECT","code":"VALID_HEADER","errors":[],"warnings":[]},`+
-		`{"header":"gov-client-device-id","value":"d2","code":"VALID_HEADER","errors":[],"warnings":[]}]},`+
+		`{"header":"gov-client-device-id","value":"d2","code":"VALID_HEADER","errors":[],"warnings":[]}],"crossValidation":[]},`+
 		`{"path":"/organisations/vat/`+f.user.VRN+`/penalties","method":"GET","requestTimestamp":"2025-06-15T10:30:00.000Z","code":"INVALID_HEADERS","headers":[`+
 		`{"header":"gov-client-connection-method","value":"WEB_APP_VIA_SERVER","code":"VALID_HEADER","errors":[],"warnings":[]},`+
-		`{"header":"gov-client-device-id","code":"MISSING_HEADER","errors":["Header required"],"warnings":[]}]}]}`, r.body)
+		`{"header":"gov-client-device-id","code":"MISSING_HEADER","errors":["Header required"],"warnings":[]}],"crossValidation":[]}]}`, r.body)
 
 	r = f.do(t, "GET", "/test/fraud-prevention-headers/vat-mtd/validation-feedback?connectionMethod=WEB_APP_VIA_SERVER", auth, "")
 	require.NoError(t, json.Unmarshal([]byte(r.body), &fb))
@@ -83,7 +83,7 @@ func TestFraudHeaderAPI(t *testing.T) {
 }
 
 // TestFraudHeaderAPIDefaultValidator: without WithFraudHeaderValidator the
-// Test Fraud Prevention Headers API answers with the vat package's
+// Test Fraud Prevention Headers API answers with package fraud's
 // validator, as HMRC's API does.
 func TestFraudHeaderAPIDefaultValidator(t *testing.T) {
 	t.Parallel()
@@ -140,7 +140,7 @@ func TestFeedbackWithAValidatorThatIsNotJSON(t *testing.T) {
 	f := newFixture(t, WithFraudHeaderValidator(func(http.Header) (bool, []byte) { return true, []byte("ok") }))
 	f.do(t, "GET", f.vat("/penalties"), nil, "")
 	r := f.do(t, "GET", "/test/fraud-prevention-headers/vat-mtd/validation-feedback", nil, "")
-	assert.Regexp(t, `^\{"requests":\[\{"path":"/organisations/vat/\d{9}/penalties","method":"GET","requestTimestamp":"2025-06-15T10:30:00.000Z","code":"VALID_HEADERS"\}\]\}$`, r.body)
+	assert.Regexp(t, `^\{"requests":\[\{"path":"/organisations/vat/\d{9}/penalties","method":"GET","requestTimestamp":"2025-06-15T10:30:00.000Z","code":"VALID_HEADERS","headers":\[\],"crossValidation":\[\]\}\]\}$`, r.body)
 }
 
 // TestFeedbackSplitsFindingsByHeader: findings about one header go to it,
@@ -176,3 +176,33 @@ func TestFeedbackSplitsFindingsByHeader(t *testing.T) {
 		[]byte(`{"specVersion":"3.3","code":"INVALID_HEADERS","message":"No fraud prevention headers submitted. These are required by law. Check the specification."}`))
 	assert.Equal(t, "NO_HEADERS", none.Code)
 }
+
+// TestFeedbackAlwaysHasHeadersAndCrossValidation: HMRC's OpenAPI makes
+// headers and crossValidation required, and its answers list the
+// Gov-Vendor-Forwarded cross-check with VALID_HEADERS when it passes.
+func TestFeedbackAlwaysHasHeadersAndCrossValidation(t *testing.T) {
+	t.Parallel()
+	valid := []byte(`{"specVersion":"3.3","code":"VALID_HEADERS","message":"ok"}`)
+	via := fraudRecord{path: "/p", method: "GET", headers: http.Header{
+		"Gov-Client-Connection-Method": {"DESKTOP_APP_VIA_SERVER"},
+		"Gov-Client-Public-Ip":         {"198.51.100.0"}, "Gov-Vendor-Public-Ip": {"203.0.113.6"},
+		"Gov-Vendor-Forwarded": {"by=203.0.113.6&for=198.51.100.0"}}}
+	item, _ := feedbackFor(via, true, valid)
+	b, err := json.Marshal(item.CrossValidation)
+	require.NoError(t, err)
+	assert.JSONEq(t, `[{"headers":["gov-vendor-forwarded","gov-vendor-public-ip","gov-client-public-ip"],"code":"VALID_HEADERS","errors":[]}]`, string(b))
+
+	direct := fraudRecord{path: "/p", method: "GET", headers: http.Header{"Gov-Client-Connection-Method": {"DESKTOP_APP_DIRECT"}}}
+	for name, got := range map[string]requestFeedbackWire{
+		"direct":     first(feedbackFor(direct, true, valid)),
+		"no headers": first(feedbackFor(fraudRecord{path: "/p", method: "GET", headers: http.Header{}}, false, valid)),
+		"not JSON":   first(feedbackFor(direct, true, []byte("ok"))),
+	} {
+		b, err := json.Marshal(got)
+		require.NoError(t, err)
+		assert.Contains(t, string(b), `"headers":[`, name)
+		assert.Contains(t, string(b), `"crossValidation":[]`, name)
+	}
+}
+
+func first[A, B any](a A, _ B) A { return a }

@@ -9,7 +9,7 @@ import (
 	"strings"
 	"time"
 
-	"github.com/go-mtd/vat"
+	"github.com/go-mtd/vat/fraud"
 )
 
 // An Option configures a Server. Options check their arguments: [New]
@@ -197,16 +197,16 @@ func WithFraudHeaderValidator(v FraudHeaderValidator) Option {
 }
 
 // HMRCFraudHeaderValidator answers as HMRC's Test Fraud Prevention Headers
-// API does, with the vat package's validator (vat.ValidateFraudHeaders)
+// API does, with package fraud's validator (fraud.Validate)
 // limited to HMRC's automated checks. Headers are valid unless it reports
 // errors (INVALID_HEADERS); warnings alone do not make them invalid.
 func HMRCFraudHeaderValidator(h http.Header) (valid bool, body []byte) {
-	res := vat.ValidateFraudHeaders(h).Automated()
+	res := fraud.Validate(h).Automated()
 	body, err := marshalNoEscape(res) // HMRC writes "UTC±<hh>:<mm>" as it is
 	if err != nil {
 		return false, []byte(`{"code":"INVALID_HEADERS","message":"At least 1 header is invalid"}`)
 	}
-	return res.Code != vat.FPHInvalidHeaders, body
+	return res.Code != fraud.CodeInvalidHeaders, body
 }
 
 // WithFraudHeaderEnforcement makes the server reject VAT API calls whose

@@ -6,7 +6,7 @@
 // (VRN) and environment, and refreshes it with a vat.UserTokenSource. Every
 // request carries the fraud prevention headers of a desktop application
 // connecting directly to HMRC (DESKTOP_APP_DIRECT), collected by a
-// vat.DeviceCollector. It lists the open obligations, reads the return of the
+// fraud.DeviceCollector. It lists the open obligations, reads the return of the
 // first open period that has ended from a JSON file, shows it with HMRC's
 // declaration, and with -submit files it and saves HMRC's receipt.
 //
@@ -47,6 +47,7 @@ import (
 	"time"
 
 	"github.com/go-mtd/vat"
+	"github.com/go-mtd/vat/fraud"
 	"github.com/go-mtd/vat/vattest"
 	"golang.org/x/oauth2"
 )
@@ -80,7 +81,7 @@ type config struct {
 	browser                bool // simulator: sign in through a browser
 	// probe reads the machine for the fraud prevention headers; its zero
 	// value reads the real machine.
-	probe vat.DeviceProbe
+	probe fraud.DeviceProbe
 	out   io.Writer
 }
 
@@ -183,13 +184,13 @@ func run(ctx context.Context, cfg config) error {
 	if err != nil {
 		return err
 	}
-	fraud, err := vat.NewDeviceCollector(deviceConfig(cfg))
+	device, err := fraud.NewDeviceCollector(deviceConfig(cfg))
 	if err != nil {
 		return err
 	}
 	c, err := vat.NewClient(slices.Concat(b.opts, []vat.Option{
 		vat.WithTokenSource(tokens),
-		vat.WithFraudHeaders(fraud),
+		vat.WithFraudHeaders(device),
 		vat.WithUserAgent(appKey + "/" + appVersion),
 	})...)
 	if err != nil {
@@ -351,25 +352,25 @@ func userTokens(ctx context.Context, cfg config, b *backend, dir string, vrn vat
 
 // deviceConfig is the DeviceCollector's configuration: what the machine
 // tells (read through cfg.probe) plus what the application supplies.
-func deviceConfig(cfg config) vat.DeviceCollectorConfig {
-	return vat.DeviceCollectorConfig{
-		ConnectionMethod: vat.DesktopAppDirect,
+func deviceConfig(cfg config) fraud.DeviceCollectorConfig {
+	return fraud.DeviceCollectorConfig{
+		ConnectionMethod: fraud.DesktopAppDirect,
 		AppName:          "go-mtd-vat-desktop", // the device ID lives in <config dir>/go-mtd-vat-desktop
 		ProductName:      appName,
-		VendorVersion:    []vat.KeyValue{{Key: appKey, Value: appVersion}},
+		VendorVersion:    []fraud.KeyValue{{Key: appKey, Value: appVersion}},
 		// The hash of the licence key the user entered.
-		VendorLicenseIDs: []vat.KeyValue{{Key: appKey, Value: vat.HashLicenseKey("EXAMPLE-LICENCE-KEY")}},
-		UserIDs:          []vat.KeyValue{{Key: appKey, Value: cfg.user}},
+		VendorLicenseIDs: []fraud.KeyValue{{Key: appKey, Value: fraud.HashLicenseKey("EXAMPLE-LICENCE-KEY")}},
+		UserIDs:          []fraud.KeyValue{{Key: appKey, Value: cfg.user}},
 		// A graphical application reports its screens and window from its
 		// user interface toolkit, on every request (see Update). This
 		// command-line example has no window of its own, so it reports a
 		// typical screen and terminal window.
-		Screens:    []vat.Screen{{Width: 1920, Height: 1080, ScalingFactor: "1", ColourDepth: 24}},
-		WindowSize: vat.WindowSize{Width: 1256, Height: 803},
+		Screens:    []fraud.Screen{{Width: 1920, Height: 1080, ScalingFactor: "1", ColourDepth: 24}},
+		WindowSize: fraud.WindowSize{Width: 1256, Height: 803},
 		// The application has no sign-in of its own, so there is no factor
 		// to report: the header is sent empty, which must be agreed with
 		// HMRC.
-		AgreedEmpty: vat.NewFraudHeaderSet(vat.GovClientMultiFactor),
+		AgreedEmpty: fraud.NewHeaderSet(fraud.GovClientMultiFactor),
 		Probe:       cfg.probe,
 	}
 }

@@ -11,6 +11,7 @@ import (
 	"testing"
 
 	"github.com/go-mtd/vat"
+	"github.com/go-mtd/vat/fraud"
 	"github.com/stretchr/testify/assert"
 	"github.com/stretchr/testify/require"
 	"go.uber.org/goleak"
@@ -35,12 +36,12 @@ func testConfig(t *testing.T, returnFile string, submit bool) (config, *bytes.Bu
 		returnFile: returnFile,
 		submit:     submit,
 		out:        &out,
-		probe: vat.DeviceProbe{
-			Interfaces: func() ([]vat.NetworkInterface, error) {
-				return []vat.NetworkInterface{{Name: "eth0", Up: true, HardwareAddr: mac, Addrs: []netip.Addr{netip.MustParseAddr("10.1.2.3")}}}, nil
+		probe: fraud.DeviceProbe{
+			Interfaces: func() ([]fraud.NetworkInterface, error) {
+				return []fraud.NetworkInterface{{Name: "eth0", Up: true, HardwareAddr: mac, Addrs: []netip.Addr{netip.MustParseAddr("10.1.2.3")}}}, nil
 			},
 			OSUser:        func() (string, error) { return "alice", nil },
-			OSInfo:        func() vat.UserAgent { return vat.UserAgent{OSFamily: "Linux", OSVersion: "6.8"} },
+			OSInfo:        func() fraud.UserAgent { return fraud.UserAgent{OSFamily: "Linux", OSVersion: "6.8"} },
 			UserConfigDir: func() (string, error) { return home, nil },
 		},
 	}, &out

@@ -32,6 +32,7 @@ import (
 	"time"
 
 	"github.com/go-mtd/vat"
+	"github.com/go-mtd/vat/fraud"
 	"github.com/go-mtd/vat/vattest"
 )
 
@@ -183,18 +184,18 @@ func setUp(ctx context.Context, out io.Writer, cfg config) (*environment, error)
 	if err != nil {
 		return nil, err
 	}
-	fraud, err := vat.NewDeviceCollector(vat.DeviceCollectorConfig{
-		ConnectionMethod: vat.DesktopAppDirect,
+	device, err := fraud.NewDeviceCollector(fraud.DeviceCollectorConfig{
+		ConnectionMethod: fraud.DesktopAppDirect,
 		AppName:          cfg.appName,
 		DeviceIDDir:      cfg.deviceIDDir,
 		ProductName:      "go-mtd-vat quickstart",
-		VendorVersion:    []vat.KeyValue{{Key: "go-mtd-vat-quickstart", Value: vat.Version}},
-		VendorLicenseIDs: []vat.KeyValue{{Key: "go-mtd-vat-quickstart", Value: vat.HashLicenseKey("quickstart-licence")}},
-		UserIDs:          []vat.KeyValue{{Key: "go-mtd-vat-quickstart", Value: "quickstart-user"}},
-		Screens:          []vat.Screen{{Width: 1920, Height: 1080, ScalingFactor: "1", ColourDepth: 24}},
-		WindowSize:       vat.WindowSize{Width: 1280, Height: 800},
-		MultiFactor: []vat.MultiFactor{{Type: vat.MultiFactorTOTP, Timestamp: time.Now().Add(-time.Minute),
-			UniqueReference: vat.HashLicenseKey("quickstart-totp-secret-id")}},
+		VendorVersion:    []fraud.KeyValue{{Key: "go-mtd-vat-quickstart", Value: vat.Version}},
+		VendorLicenseIDs: []fraud.KeyValue{{Key: "go-mtd-vat-quickstart", Value: fraud.HashLicenseKey("quickstart-licence")}},
+		UserIDs:          []fraud.KeyValue{{Key: "go-mtd-vat-quickstart", Value: "quickstart-user"}},
+		Screens:          []fraud.Screen{{Width: 1920, Height: 1080, ScalingFactor: "1", ColourDepth: 24}},
+		WindowSize:       fraud.WindowSize{Width: 1280, Height: 800},
+		MultiFactor: []fraud.MultiFactor{{Type: fraud.MultiFactorTOTP, Timestamp: time.Now().Add(-time.Minute),
+			UniqueReference: fraud.HashLicenseKey("quickstart-totp-secret-id")}},
 	})
 	if err != nil {
 		return nil, err
@@ -202,7 +203,7 @@ func setUp(ctx context.Context, out io.Writer, cfg config) (*environment, error)
 	opts := []vat.Option{
 		vat.WithEnvironment(env),
 		vat.WithApplicationTokenSource(appTokens),
-		vat.WithFraudHeaders(fraud),
+		vat.WithFraudHeaders(device),
 		vat.WithUserAgent("go-mtd-vat-quickstart/" + vat.Version),
 	}
 	if offline {

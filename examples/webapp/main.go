@@ -6,7 +6,7 @@
 // vat.AuthRequest (state and PKCE verifier) kept in the user's session;
 // HMRC's redirect to /callback is checked and exchanged for the user's token
 // with AuthRequest.Exchange. Sessions are kept in memory. Every page loads
-// the fraud prevention header script served by vat.BrowserCollectorHandler,
+// the fraud prevention header script served by fraud.BrowserCollectorHandler,
 // and every request passes through ServerCollector.Middleware; each call to
 // HMRC then carries the headers of the end user's own request for a web
 // application connecting through its server (WEB_APP_VIA_SERVER), built with
@@ -47,6 +47,7 @@ import (
 	"time"
 
 	"github.com/go-mtd/vat"
+	"github.com/go-mtd/vat/fraud"
 	"github.com/go-mtd/vat/vattest"
 	"golang.org/x/oauth2"
 )
@@ -136,7 +137,7 @@ type app struct {
 	oauth     *oauth2.Config
 	hc        *http.Client
 	opts      []vat.Option // where requests to HMRC go, shared by every user's Client
-	collector *vat.ServerCollector
+	collector *fraud.ServerCollector
 	pages     *template.Template
 	log       *log.Logger
 
@@ -180,15 +181,15 @@ func newApp(cfg config) (*app, error) {
 		}
 	}
 	var err error
-	a.collector, err = vat.NewServerCollector(vat.ServerCollectorConfig{
+	a.collector, err = fraud.NewServerCollector(fraud.ServerCollectorConfig{
 		VendorPublicIP: cfg.vendorPublicIP,
 		ProductName:    appName,
-		VendorVersion:  []vat.KeyValue{{Key: appKey, Value: appVersion}},
+		VendorVersion:  []fraud.KeyValue{{Key: appKey, Value: appVersion}},
 		// This application is not licensed per user: there is no licence
 		// key to send, which must be agreed with HMRC. Nor has it a sign-in
 		// of its own with factors to report.
-		AgreedMissing: vat.NewFraudHeaderSet(vat.GovVendorLicenseIDs),
-		AgreedEmpty:   vat.NewFraudHeaderSet(vat.GovClientMultiFactor),
+		AgreedMissing: fraud.NewHeaderSet(fraud.GovVendorLicenseIDs),
+		AgreedEmpty:   fraud.NewHeaderSet(fraud.GovClientMultiFactor),
 		// Served over plain HTTP on the developer's machine; over HTTPS
 		// the device-ID cookie is Secure.
 		InsecureCookies: true,
@@ -250,7 +251,7 @@ func (a *app) handler() http.Handler {
 	mux.HandleFunc("GET /connect", a.connect)
 	mux.HandleFunc("GET /callback", a.callback)
 	mux.HandleFunc("GET /obligations", a.obligations)
-	mux.Handle("GET /fraud-prevention.js", vat.BrowserCollectorHandler())
+	mux.Handle("GET /fraud-prevention.js", fraud.BrowserCollectorHandler())
 	return a.collector.Middleware(mux)
 }
 
@@ -365,19 +366,19 @@ func (a *app) obligations(w http.ResponseWriter, r *http.Request) {
 	if err != nil {
 		cv = nil // tampered or stale cookies: send what the server knows
 	}
-	fraud, err := a.collector.Source(r, vat.WebAppViaServer, cv, vat.EndUser{
-		UserIDs: []vat.KeyValue{{Key: appKey, Value: s.userID}},
+	src, err := a.collector.Source(r, fraud.WebAppViaServer, cv, fraud.EndUser{
+		UserIDs: []fraud.KeyValue{{Key: appKey, Value: s.userID}},
 	})
 	if err != nil {
 		a.log.Print(err)
 		a.fail(w, http.StatusInternalServerError, "Something went wrong.")
 		return
 	}
-	open, err := c.Obligations(r.Context(), vrn, vat.ObligationsQuery{Status: vat.ObligationOpen}, vat.WithCallFraudHeaders(fraud))
+	open, err := c.Obligations(r.Context(), vrn, vat.ObligationsQuery{Status: vat.ObligationOpen}, vat.WithCallFraudHeaders(src))
 	switch {
 	case errors.Is(err, vat.ErrNotFound):
 		open = nil
-	case errors.Is(err, vat.ErrNoFraudHeaders), errors.As(err, new(*vat.FraudHeaderError)):
+	case errors.Is(err, fraud.ErrNoHeaders), errors.As(err, new(*fraud.HeaderError)):
 		a.fail(w, http.StatusBadRequest, "This page needs JavaScript to describe your device to HMRC, as the law requires: allow it and reload.")
 		return
 	case errors.Is(err, vat.ErrReauthorizationRequired):

@@ -14,6 +14,7 @@ import (
 	"testing"
 
 	"github.com/go-mtd/vat"
+	"github.com/go-mtd/vat/fraud"
 	"github.com/stretchr/testify/assert"
 	"github.com/stretchr/testify/require"
 	"go.uber.org/goleak"
@@ -113,7 +114,7 @@ func TestConnectAndShowObligations(t *testing.T) {
 
 	status, script := b.get("/fraud-prevention.js")
 	require.Equal(t, http.StatusOK, status)
-	assert.Equal(t, vat.BrowserCollectorScript(), script)
+	assert.Equal(t, fraud.BrowserCollectorScript(), script)
 	b.runScript()
 
 	status, page = b.signIn(a.testUser)
@@ -149,7 +150,7 @@ func TestConnectAndShowObligations(t *testing.T) {
 	assert.Regexp(t, `^example-books-web=user-`, fh.Get("Gov-Client-User-IDs"))
 	// HMRC's checks find only what a test on one machine cannot avoid (the
 	// browser's loopback address), and the two headers agreed with HMRC.
-	v := vat.ValidateFraudHeaders(http.Header(fh)).Automated()
+	v := fraud.Validate(http.Header(fh)).Automated()
 	for _, f := range v.Errors {
 		assert.Subset(t, []string{"gov-client-public-ip", "gov-vendor-forwarded"}, f.Headers, "%s: %s", f.Code, f.Message)
 	}

@@ -1,6 +1,7 @@
-package vat
+package fraud
 
 import (
+	"encoding/json"
 	"net"
 	"net/http"
 	"net/netip"
@@ -36,11 +37,11 @@ func headerText(h map[string]string) string {
 	return strings.Join(lines, "\n")
 }
 
-// FuzzParseFraudHeaders checks, for arbitrary header input, that parsing
+// FuzzParse checks, for arbitrary header input, that parsing
 // and validating never panic, that whatever parses encodes and parses back
 // to the same value, and that whatever fails to parse is reported as an
 // error by the validator.
-func FuzzParseFraudHeaders(f *testing.F) {
+func FuzzParse(f *testing.F) {
 	spec := loadSpec(f)
 	for _, set := range spec.ExampleHeaderSets {
 		f.Add(headerText(set))
@@ -63,12 +64,12 @@ func FuzzParseFraudHeaders(f *testing.F) {
 	}
 	f.Fuzz(func(t *testing.T, data string) {
 		h := headerFromText(data)
-		v := ValidateFraudHeaders(h)
+		v := Validate(h)
 		auto := v.Automated()
 		require.NotEmpty(t, auto.Code)
-		fh, err := ParseFraudHeaders(h)
+		fh, err := Parse(h)
 		if err != nil {
-			require.NotEmpty(t, v.Errors, "ParseFraudHeaders failed but the validator found no error: %v", err)
+			require.NotEmpty(t, v.Errors, "Parse failed but the validator found no error: %v", err)
 			return
 		}
 		h2 := http.Header{}
@@ -80,15 +81,15 @@ func FuzzParseFraudHeaders(f *testing.F) {
 				require.True(t, c >= 0x20 && c < 0x7F, "%s: byte %#x", k, c)
 			}
 		}
-		fh2, err := ParseFraudHeaders(h2)
+		fh2, err := Parse(h2)
 		require.NoError(t, err)
 		assert.Equal(t, fh, fh2)
 	})
 }
 
-// FuzzEncodeFraudHeaders checks that every value the encoder accepts parses
+// FuzzEncode checks that every value the encoder accepts parses
 // back to itself, and that the encoder writes only printable ASCII.
-func FuzzEncodeFraudHeaders(f *testing.F) {
+func FuzzEncode(f *testing.F) {
 	f.Add("DESKTOP_APP_DIRECT", "beec798b-b366-47fa-b1f8-92cede14a1ce", "Mozilla/5.0 (X)", "os", `domain\alice`,
 		"Product Name", "Windows", "Server 2012", "OptiPlex 980", 1920, 1080, "1.25", 24, 60, uint16(12345),
 		[]byte{198, 51, 100, 0}, int64(1600698605123000000), "fc4b5fd6")
@@ -98,7 +99,7 @@ func FuzzEncodeFraudHeaders(f *testing.F) {
 		width, height int, scaling string, depth, tzMinutes int, port uint16, ip []byte, ts int64, ref string) {
 		addr, _ := netip.AddrFromSlice(ip)
 		when := time.Unix(0, ts).UTC().Truncate(time.Millisecond)
-		fh := &FraudHeaders{
+		fh := &Headers{
 			ConnectionMethod:   ConnectionMethod(method),
 			DeviceID:           deviceID,
 			BrowserJSUserAgent: browserUA,
@@ -128,52 +129,59 @@ func FuzzEncodeFraudHeaders(f *testing.F) {
 				require.True(t, c >= 0x20 && c < 0x7F, "%s: byte %#x", k, c)
 			}
 		}
-		got, err := ParseFraudHeaders(h)
+		got, err := Parse(h)
 		require.NoError(t, err)
 		assert.Equal(t, normalised(fh), normalised(got))
 	})
 }
 
-func BenchmarkWriteToDesktopAppViaServer(b *testing.B) {
-	f := exampleModel(b, DesktopAppViaServer)
-	f.LocalIPsTimestamp = time.Now()
-	f.PublicIPTimestamp = f.LocalIPsTimestamp
-	h := make(http.Header, 32)
-	b.ReportAllocs()
-	for b.Loop() {
-		if err := f.writeTo(h); err != nil {
-			b.Fatal(err)
+// FuzzValidate feeds arbitrary header values to the validator:
+// it must not panic, must derive its overall code from its findings, and
+// must never quote a value in a message.
+func FuzzValidate(f *testing.F) {
+	f.Add("Gov-Client-Connection-Method", "DESKTOP_APP_DIRECT", "Gov-Client-Public-IP", "198.51.100.0")
+	f.Add("Gov-Client-Timezone", "UTC+01:00", "Gov-Vendor-Forwarded", "by=203.0.113.6&for=198.51.100.0")
+	f.Add("Gov-Client-Screens", "width=1920&height=1080&scaling-factor=1.25&colour-depth=16", "Gov-Client-Multi-Factor", "type=TOTP&timestamp=2021-11-21T13%3A20Z&unique-reference=x")
+	f.Add("Gov-Client-Local-IPs", "fc00%3A%3A,10.1.2.3", "Gov-Client-MAC-Addresses", "ea%3A43%3A1a%3A5d%3A21%3A45")
+	f.Add("Gov-Client-Device-ID", "alice@example.com", "Gov-Foo", "%zz%")
+	f.Fuzz(func(t *testing.T, k1, v1, k2, v2 string) {
+		h := http.Header{}
+		h.Add(k1, v1)
+		h.Add(k2, v2)
+		h.Set("Gov-Client-User-IDs", "my-application=VALUEMARKER")
+		res := Validate(h)
+		switch {
+		case len(res.Errors) > 0 && res.Code != CodeInvalidHeaders,
+			len(res.Errors) == 0 && len(res.Warnings) > 0 && res.Code != CodePotentiallyInvalidHeaders:
+			t.Fatalf("code %s does not follow from %d errors and %d warnings", res.Code, len(res.Errors), len(res.Warnings))
 		}
-	}
+		for _, list := range [][]Finding{res.Errors, res.Warnings} {
+			for _, fnd := range list {
+				if strings.Contains(fnd.Message, "VALUEMARKER") {
+					t.Fatalf("message quotes a value: %q", fnd.Message)
+				}
+			}
+		}
+	})
 }
 
-func BenchmarkWriteToDesktopAppViaServerFreshHeader(b *testing.B) {
-	f := exampleModel(b, DesktopAppViaServer)
-	b.ReportAllocs()
-	for b.Loop() {
-		h := make(http.Header, 32)
-		if err := f.writeTo(h); err != nil {
-			b.Fatal(err)
+// FuzzParseClientValues feeds arbitrary documents, as a browser or a
+// client application could send, to the parser of client values.
+func FuzzParseClientValues(f *testing.F) {
+	f.Add([]byte(`{}`))
+	f.Add([]byte(`{"screens":[{"width":1920,"height":1080,"scalingFactor":"1","colourDepth":24}],"windowSize":{"width":1256,"height":803},"timezone":"UTC+01:00","deviceId":"beec798b-b366-47fa-b1f8-92cede14a1ce"}`))
+	f.Add([]byte(`{"userAgent":"Mozilla/5.0","localIps":["10.1.2.3","fc00::"],"macAddresses":["ea:43:1a:5d:21:45"]}`))
+	f.Add([]byte(`{"screens":[` + strings.Repeat(`{"width":1},`, 70) + `{}]}`))
+	f.Fuzz(func(t *testing.T, data []byte) {
+		cv, err := ParseClientValues(data)
+		if err != nil {
+			if strings.ContainsAny(err.Error(), "\r\n") {
+				t.Fatalf("multi-line error %q", err)
+			}
+			return
 		}
-	}
-}
-
-func BenchmarkValidateDesktopAppViaServer(b *testing.B) {
-	h := exampleHeader(b, DesktopAppViaServer)
-	b.ReportAllocs()
-	for b.Loop() {
-		if v := ValidateFraudHeaders(h); !v.Valid() {
-			b.Fatal(v)
+		if _, err := json.Marshal(cv); err != nil {
+			t.Fatalf("parsed values do not encode: %v", err)
 		}
-	}
-}
-
-func BenchmarkParseDesktopAppViaServer(b *testing.B) {
-	h := exampleHeader(b, DesktopAppViaServer)
-	b.ReportAllocs()
-	for b.Loop() {
-		if _, err := ParseFraudHeaders(h); err != nil {
-			b.Fatal(err)
-		}
-	}
+	})
 }

@@ -1,9 +1,8 @@
-package vat
+package fraud
 
 import (
 	"encoding/json"
 	"errors"
-	"fmt"
 	"net"
 	"net/http"
 	"net/netip"
@@ -19,7 +18,7 @@ import (
 	"github.com/stretchr/testify/require"
 )
 
-// specData is testdata/fraud/spec-3.3-connection-methods.json.
+// specData is testdata/spec-3.3-connection-methods.json.
 type specData struct {
 	ConnectionMethods []ConnectionMethod                     `json:"connectionMethods"`
 	AllHeaders        []string                               `json:"allHeaders"`
@@ -35,7 +34,7 @@ type specExample struct {
 
 func loadSpec(t testing.TB) specData {
 	t.Helper()
-	data, err := os.ReadFile(filepath.Join("testdata", "fraud", "spec-3.3-connection-methods.json"))
+	data, err := os.ReadFile(filepath.Join("testdata", "spec-3.3-connection-methods.json"))
 	require.NoError(t, err)
 	var s specData
 	require.NoError(t, json.Unmarshal(data, &s))
@@ -58,13 +57,13 @@ func mustTime(t testing.TB, s string) time.Time {
 	return tm
 }
 
-// exampleModel builds, field by field, the FraudHeaders that HMRC's assembled
+// exampleModel builds, field by field, the Headers that HMRC's assembled
 // example set for method m describes (notes §7.1).
-func exampleModel(t testing.TB, m ConnectionMethod) FraudHeaders {
+func exampleModel(t testing.TB, m ConnectionMethod) Headers {
 	t.Helper()
 	desktop := m == DesktopAppDirect || m == DesktopAppViaServer || m == WebAppViaServer
 	mobile := m == MobileAppDirect || m == MobileAppViaServer
-	f := FraudHeaders{
+	f := Headers{
 		ConnectionMethod:   m,
 		BrowserJSUserAgent: "Mozilla/5.0 (iPad; U; CPU OS 3_2_1 like Mac OS X; en-us) AppleWebKit/531.21.10 (KHTML, like Gecko) Mobile/7B405",
 		DeviceID:           "beec798b-b366-47fa-b1f8-92cede14a1ce",
@@ -128,7 +127,7 @@ func exampleModel(t testing.TB, m ConnectionMethod) FraudHeaders {
 }
 
 // normalised returns f with its timestamps in UTC, for comparisons.
-func normalised(f *FraudHeaders) *FraudHeaders {
+func normalised(f *Headers) *Headers {
 	c := f.Clone()
 	utc := func(t time.Time) time.Time {
 		if t.IsZero() {
@@ -168,41 +167,41 @@ func TestFraudHeaderNames(t *testing.T) {
 	t.Parallel()
 	spec := loadSpec(t)
 	var names []string
-	for n := FraudHeaderName(1); n <= numFraudHeaders; n++ {
+	for n := HeaderName(1); n <= NumHeaders; n++ {
 		names = append(names, n.String())
 		assert.Equal(t, textproto.CanonicalMIMEHeaderKey(n.String()), n.key(), n.String())
-		got, ok := ParseFraudHeaderName(strings.ToLower(n.String()))
+		got, ok := ParseHeaderName(strings.ToLower(n.String()))
 		assert.True(t, ok)
 		assert.Equal(t, n, got)
-		got, ok = ParseFraudHeaderName(n.key())
+		got, ok = ParseHeaderName(n.key())
 		assert.True(t, ok)
 		assert.Equal(t, n, got)
 	}
 	assert.ElementsMatch(t, spec.AllHeaders, names)
 	for _, s := range []string{"Gov-Test-Scenario", "Gov-Client-Browser-Plugins", "Gov-Client-Foo", "", "Gov-"} {
-		_, ok := ParseFraudHeaderName(s)
+		_, ok := ParseHeaderName(s)
 		assert.False(t, ok, s)
 	}
-	assert.Equal(t, "FraudHeaderName(0)", FraudHeaderName(0).String())
-	assert.False(t, FraudHeaderName(21).Valid())
+	assert.Equal(t, "HeaderName(0)", HeaderName(0).String())
+	assert.False(t, HeaderName(21).Valid())
 }
 
 func TestFraudHeaderSet(t *testing.T) {
 	t.Parallel()
-	s := NewFraudHeaderSet(GovClientMultiFactor, GovVendorLicenseIDs, FraudHeaderName(0), FraudHeaderName(99))
+	s := NewHeaderSet(GovClientMultiFactor, GovVendorLicenseIDs, HeaderName(0), HeaderName(99))
 	assert.Equal(t, 2, s.Len())
 	assert.True(t, s.Has(GovClientMultiFactor))
 	assert.False(t, s.Has(GovClientScreens))
-	assert.False(t, s.Has(FraudHeaderName(0)))
+	assert.False(t, s.Has(HeaderName(0)))
 	assert.Equal(t, "Gov-Client-Multi-Factor, Gov-Vendor-License-IDs", s.String())
 	s = s.Without(GovClientMultiFactor).With(GovClientScreens)
 	assert.Equal(t, "Gov-Client-Screens, Gov-Vendor-License-IDs", s.String())
-	var first []FraudHeaderName
+	var first []HeaderName
 	for n := range s.All() {
 		first = append(first, n)
 		break
 	}
-	assert.Equal(t, []FraudHeaderName{GovClientScreens}, first)
+	assert.Equal(t, []HeaderName{GovClientScreens}, first)
 }
 
 // Every assembled example set of notes §7.1 encodes from the model byte for
@@ -222,7 +221,7 @@ func TestEncodeExampleHeaderSets(t *testing.T) {
 			for name, v := range want {
 				assert.Equal(t, []string{v}, h.Values(name), name)
 			}
-			got, err := ParseFraudHeaders(headerOf(want))
+			got, err := Parse(headerOf(want))
 			require.NoError(t, err)
 			assert.Equal(t, normalised(&f), normalised(got))
 		})
@@ -246,7 +245,7 @@ func TestSingleHeaderExamplesRoundTrip(t *testing.T) {
 	check := func(name, value string) {
 		n++
 		t.Run(name+"="+value, func(t *testing.T) {
-			f, err := ParseFraudHeaders(http.Header{name: {value}})
+			f, err := Parse(http.Header{name: {value}})
 			require.NoError(t, err)
 			h := http.Header{}
 			require.NoError(t, f.encode(h, false))
@@ -269,30 +268,30 @@ func TestSingleHeaderExamplesRoundTrip(t *testing.T) {
 func TestRoundTripModels(t *testing.T) {
 	t.Parallel()
 	base := exampleModel(t, DesktopAppViaServer)
-	tests := map[string]func(f *FraudHeaders){
-		"example":             func(*FraudHeaders) {},
-		"unicode values":      func(f *FraudHeaders) { f.UserIDs = []KeyValue{{"os", "José Ñúñez"}, {"app", "🙂 a&b=c,d"}} },
-		"empty user id value": func(f *FraudHeaders) { f.UserIDs = []KeyValue{{"os", ""}, {"app", "x"}} },
-		"reserved characters": func(f *FraudHeaders) { f.VendorProductName = "A+B /C?%~._-" },
-		"ipv6 everywhere": func(f *FraudHeaders) {
+	tests := map[string]func(f *Headers){
+		"example":             func(*Headers) {},
+		"unicode values":      func(f *Headers) { f.UserIDs = []KeyValue{{"os", "José Ñúñez"}, {"app", "🙂 a&b=c,d"}} },
+		"empty user id value": func(f *Headers) { f.UserIDs = []KeyValue{{"os", ""}, {"app", "x"}} },
+		"reserved characters": func(f *Headers) { f.VendorProductName = "A+B /C?%~._-" },
+		"ipv6 everywhere": func(f *Headers) {
 			v6 := netip.MustParseAddr("2001:db8::1")
 			f.PublicIP, f.VendorPublicIP = v6, netip.MustParseAddr("2001:db8::2")
 			f.VendorForwarded = []ForwardedHop{{By: f.VendorPublicIP, For: v6}, {By: v6, For: netip.MustParseAddr("::ffff:198.51.100.7")}}
 			f.LocalIPs = []netip.Addr{netip.MustParseAddr("fe80::1"), netip.MustParseAddr("::ffff:10.0.0.1")}
 		},
-		"negative timezone":    func(f *FraudHeaders) { f.Timezone = TimezoneMinutes(-(9*60 + 30)) },
-		"max timezone":         func(f *FraudHeaders) { f.Timezone = TimezoneMinutes(23*60 + 59) },
-		"mfa second precision": func(f *FraudHeaders) { f.MultiFactor[0].Timestamp = time.Date(2026, 1, 8, 0, 9, 1, 0, time.UTC) },
-		"mfa millisecond precision": func(f *FraudHeaders) {
+		"negative timezone":    func(f *Headers) { f.Timezone = TimezoneMinutes(-(9*60 + 30)) },
+		"max timezone":         func(f *Headers) { f.Timezone = TimezoneMinutes(23*60 + 59) },
+		"mfa second precision": func(f *Headers) { f.MultiFactor[0].Timestamp = time.Date(2026, 1, 8, 0, 9, 1, 0, time.UTC) },
+		"mfa millisecond precision": func(f *Headers) {
 			f.MultiFactor[0].Timestamp = time.Date(2026, 2, 14, 20, 40, 53, 899e6, time.UTC)
 		},
-		"ua without device": func(f *FraudHeaders) { f.UserAgent = UserAgent{OSFamily: "Linux", OSVersion: "Debian 12"} },
-		"agreed empty": func(f *FraudHeaders) {
+		"ua without device": func(f *Headers) { f.UserAgent = UserAgent{OSFamily: "Linux", OSVersion: "Debian 12"} },
+		"agreed empty": func(f *Headers) {
 			f.MultiFactor, f.VendorLicenseIDs = nil, nil
-			f.AgreedEmpty = NewFraudHeaderSet(GovClientMultiFactor, GovVendorLicenseIDs)
+			f.AgreedEmpty = NewHeaderSet(GovClientMultiFactor, GovVendorLicenseIDs)
 		},
-		"port 1 and 65535": func(f *FraudHeaders) { f.PublicPort = 65535 },
-		"many screens": func(f *FraudHeaders) {
+		"port 1 and 65535": func(f *Headers) { f.PublicPort = 65535 },
+		"many screens": func(f *Headers) {
 			f.Screens = append(f.Screens, Screen{800, 600, ScalingFactorThousandths(1500), 24}, Screen{1, 1, "0.5", 1})
 		},
 	}
@@ -303,7 +302,7 @@ func TestRoundTripModels(t *testing.T) {
 			mutate(&f)
 			h, err := f.Header()
 			require.NoError(t, err)
-			got, err := ParseFraudHeaders(h)
+			got, err := Parse(h)
 			require.NoError(t, err)
 			assert.Equal(t, normalised(&f), normalised(got))
 			h2, err := got.Header()
@@ -363,28 +362,28 @@ func TestWriteToRequiredHeaders(t *testing.T) {
 	f := exampleModel(t, WebAppViaServer)
 	f.MultiFactor = nil
 	f.PublicPort = 0
-	err := f.writeTo(http.Header{})
+	err := f.WriteTo(http.Header{})
 	require.Error(t, err)
-	var fe *FraudHeaderError
+	var fe *HeaderError
 	require.ErrorAs(t, err, &fe)
 	assert.Equal(t, GovClientMultiFactor, fe.Header)
 	assert.Contains(t, err.Error(), "Gov-Client-Public-Port: required for connection method WEB_APP_VIA_SERVER")
 
-	f.AgreedMissing = NewFraudHeaderSet(GovClientMultiFactor)
-	f.AgreedEmpty = NewFraudHeaderSet(GovClientPublicPort)
+	f.AgreedMissing = NewHeaderSet(GovClientMultiFactor)
+	f.AgreedEmpty = NewHeaderSet(GovClientPublicPort)
 	h := http.Header{}
-	require.NoError(t, f.writeTo(h))
+	require.NoError(t, f.WriteTo(h))
 	_, hasMFA := h["Gov-Client-Multi-Factor"]
 	assert.False(t, hasMFA, "agreed-missing headers are left out")
 	assert.Equal(t, []string{""}, h["Gov-Client-Public-Port"], "agreed-empty headers are sent empty")
 
 	noMethod := f
 	noMethod.ConnectionMethod = ""
-	err = noMethod.writeTo(http.Header{})
+	err = noMethod.WriteTo(http.Header{})
 	require.ErrorAs(t, err, &fe)
 	assert.Equal(t, GovClientConnectionMethod, fe.Header)
-	var nilF *FraudHeaders
-	assert.ErrorIs(t, nilF.writeTo(http.Header{}), ErrNoFraudHeaders)
+	var nilF *Headers
+	assert.ErrorIs(t, nilF.WriteTo(http.Header{}), ErrNoHeaders)
 }
 
 func TestWriteToReplacesStaleHeadersAndLeavesHeaderOnError(t *testing.T) {
@@ -394,7 +393,7 @@ func TestWriteToReplacesStaleHeadersAndLeavesHeaderOnError(t *testing.T) {
 	h.Set("Gov-Test-Scenario", "QUARTERLY_NONE_MET")
 	h.Set("Accept", "application/vnd.hmrc.1.0+json")
 	f := exampleModel(t, WebAppViaServer)
-	require.NoError(t, f.writeTo(h))
+	require.NoError(t, f.WriteTo(h))
 	assert.Empty(t, h.Values("Gov-Client-Local-IPs"), "a header from an earlier attempt is removed")
 	assert.Equal(t, "QUARTERLY_NONE_MET", h.Get("Gov-Test-Scenario"))
 	assert.Equal(t, "application/vnd.hmrc.1.0+json", h.Get("Accept"))
@@ -402,7 +401,7 @@ func TestWriteToReplacesStaleHeadersAndLeavesHeaderOnError(t *testing.T) {
 
 	before := h.Clone()
 	f.Screens[0].Width = 0
-	require.Error(t, f.writeTo(h))
+	require.Error(t, f.WriteTo(h))
 	assert.Equal(t, before, h)
 }
 
@@ -414,41 +413,41 @@ func TestEncodeRefusesBadValues(t *testing.T) {
 	t.Parallel()
 	tests := []struct {
 		name   string
-		header FraudHeaderName
-		mutate func(f *FraudHeaders)
+		header HeaderName
+		mutate func(f *Headers)
 	}{
-		{"CR in user id", GovClientUserIDs, func(f *FraudHeaders) { f.UserIDs[0].Value = marker + "\r\nX-Evil: 1" }},
-		{"LF in product name", GovVendorProductName, func(f *FraudHeaders) { f.VendorProductName = marker + "\n" }},
-		{"NUL in licence", GovVendorLicenseIDs, func(f *FraudHeaders) { f.VendorLicenseIDs[0].Value = marker + "\x00" }},
-		{"C1 control in version", GovVendorVersion, func(f *FraudHeaders) { f.VendorVersion[0].Value = marker + "\u0085" }},
-		{"invalid UTF-8", GovClientUserIDs, func(f *FraudHeaders) { f.UserIDs[0].Key = marker + "\xff" }},
-		{"CRLF in raw device ID", GovClientDeviceID, func(f *FraudHeaders) { f.DeviceID = marker + "\r\n" }},
-		{"space in device ID", GovClientDeviceID, func(f *FraudHeaders) { f.DeviceID = marker + " x" }},
-		{"non-ASCII device ID", GovClientDeviceID, func(f *FraudHeaders) { f.DeviceID = marker + "é" }},
-		{"100 KB raw device ID", GovClientDeviceID, func(f *FraudHeaders) { f.DeviceID = marker + strings.Repeat("a", 100<<10) }},
-		{"100 KB user id", GovClientUserIDs, func(f *FraudHeaders) { f.UserIDs[0].Value = marker + strings.Repeat("é", 50<<10) }},
-		{"unknown method", GovClientConnectionMethod, func(f *FraudHeaders) { f.ConnectionMethod = marker }},
-		{"zero width", GovClientScreens, func(f *FraudHeaders) { f.Screens[1].Width = 0 }},
-		{"bad scaling", GovClientScreens, func(f *FraudHeaders) { f.Screens[0].ScalingFactor = marker }},
-		{"negative depth", GovClientScreens, func(f *FraudHeaders) { f.Screens[0].ColourDepth = -1 }},
-		{"half window", GovClientWindowSize, func(f *FraudHeaders) { f.WindowSize.Height = 0 }},
-		{"timezone out of range", GovClientTimezone, func(f *FraudHeaders) { f.Timezone = TimezoneMinutes(24 * 60) }},
-		{"mfa type", GovClientMultiFactor, func(f *FraudHeaders) { f.MultiFactor[0].Type = marker }},
-		{"mfa no timestamp", GovClientMultiFactor, func(f *FraudHeaders) { f.MultiFactor[1].Timestamp = time.Time{} }},
-		{"mfa no reference", GovClientMultiFactor, func(f *FraudHeaders) { f.MultiFactor[0].UniqueReference = "" }},
-		{"mfa year 10000", GovClientMultiFactor, func(f *FraudHeaders) { f.MultiFactor[0].Timestamp = time.Date(10000, 1, 1, 0, 0, 0, 0, time.UTC) }},
-		{"ip timestamp year -1", GovClientLocalIPsTimestamp, func(f *FraudHeaders) { f.LocalIPsTimestamp = time.Date(-1, 1, 1, 0, 0, 0, 0, time.UTC) }},
-		{"zone", GovClientLocalIPs, func(f *FraudHeaders) { f.LocalIPs[0] = netip.MustParseAddr("fe80::1%" + marker) }},
-		{"invalid local ip", GovClientLocalIPs, func(f *FraudHeaders) { f.LocalIPs = append(f.LocalIPs, netip.Addr{}) }},
-		{"8-byte MAC", GovClientMACAddresses, func(f *FraudHeaders) { f.MACAddresses[0] = net.HardwareAddr{1, 2, 3, 4, 5, 6, 7, 8} }},
-		{"forwarded hop", GovVendorForwarded, func(f *FraudHeaders) { f.VendorForwarded[0].For = netip.Addr{} }},
-		{"ua without version", GovClientUserAgent, func(f *FraudHeaders) { f.UserAgent.OSVersion = "" }},
-		{"ua control", GovClientUserAgent, func(f *FraudHeaders) { f.UserAgent.DeviceModel = marker + "\t" }},
-		{"empty version", GovVendorVersion, func(f *FraudHeaders) { f.VendorVersion[0].Value = "" }},
-		{"empty key", GovClientUserIDs, func(f *FraudHeaders) { f.UserIDs[0].Key = "" }},
-		{"browser UA non-ASCII", GovClientBrowserJSUserAgent, func(f *FraudHeaders) { f.BrowserJSUserAgent = marker + "\u00e9" }},
-		{"browser UA trailing space", GovClientBrowserJSUserAgent, func(f *FraudHeaders) { f.BrowserJSUserAgent = marker + " " }},
-		{"too many addresses", GovClientLocalIPs, func(f *FraudHeaders) {
+		{"CR in user id", GovClientUserIDs, func(f *Headers) { f.UserIDs[0].Value = marker + "\r\nX-Evil: 1" }},
+		{"LF in product name", GovVendorProductName, func(f *Headers) { f.VendorProductName = marker + "\n" }},
+		{"NUL in licence", GovVendorLicenseIDs, func(f *Headers) { f.VendorLicenseIDs[0].Value = marker + "\x00" }},
+		{"C1 control in version", GovVendorVersion, func(f *Headers) { f.VendorVersion[0].Value = marker + "\u0085" }},
+		{"invalid UTF-8", GovClientUserIDs, func(f *Headers) { f.UserIDs[0].Key = marker + "\xff" }},
+		{"CRLF in raw device ID", GovClientDeviceID, func(f *Headers) { f.DeviceID = marker + "\r\n" }},
+		{"space in device ID", GovClientDeviceID, func(f *Headers) { f.DeviceID = marker + " x" }},
+		{"non-ASCII device ID", GovClientDeviceID, func(f *Headers) { f.DeviceID = marker + "é" }},
+		{"100 KB raw device ID", GovClientDeviceID, func(f *Headers) { f.DeviceID = marker + strings.Repeat("a", 100<<10) }},
+		{"100 KB user id", GovClientUserIDs, func(f *Headers) { f.UserIDs[0].Value = marker + strings.Repeat("é", 50<<10) }},
+		{"unknown method", GovClientConnectionMethod, func(f *Headers) { f.ConnectionMethod = marker }},
+		{"zero width", GovClientScreens, func(f *Headers) { f.Screens[1].Width = 0 }},
+		{"bad scaling", GovClientScreens, func(f *Headers) { f.Screens[0].ScalingFactor = marker }},
+		{"negative depth", GovClientScreens, func(f *Headers) { f.Screens[0].ColourDepth = -1 }},
+		{"half window", GovClientWindowSize, func(f *Headers) { f.WindowSize.Height = 0 }},
+		{"timezone out of range", GovClientTimezone, func(f *Headers) { f.Timezone = TimezoneMinutes(24 * 60) }},
+		{"mfa type", GovClientMultiFactor, func(f *Headers) { f.MultiFactor[0].Type = marker }},
+		{"mfa no timestamp", GovClientMultiFactor, func(f *Headers) { f.MultiFactor[1].Timestamp = time.Time{} }},
+		{"mfa no reference", GovClientMultiFactor, func(f *Headers) { f.MultiFactor[0].UniqueReference = "" }},
+		{"mfa year 10000", GovClientMultiFactor, func(f *Headers) { f.MultiFactor[0].Timestamp = time.Date(10000, 1, 1, 0, 0, 0, 0, time.UTC) }},
+		{"ip timestamp year -1", GovClientLocalIPsTimestamp, func(f *Headers) { f.LocalIPsTimestamp = time.Date(-1, 1, 1, 0, 0, 0, 0, time.UTC) }},
+		{"zone", GovClientLocalIPs, func(f *Headers) { f.LocalIPs[0] = netip.MustParseAddr("fe80::1%" + marker) }},
+		{"invalid local ip", GovClientLocalIPs, func(f *Headers) { f.LocalIPs = append(f.LocalIPs, netip.Addr{}) }},
+		{"8-byte MAC", GovClientMACAddresses, func(f *Headers) { f.MACAddresses[0] = net.HardwareAddr{1, 2, 3, 4, 5, 6, 7, 8} }},
+		{"forwarded hop", GovVendorForwarded, func(f *Headers) { f.VendorForwarded[0].For = netip.Addr{} }},
+		{"ua without version", GovClientUserAgent, func(f *Headers) { f.UserAgent.OSVersion = "" }},
+		{"ua control", GovClientUserAgent, func(f *Headers) { f.UserAgent.DeviceModel = marker + "\t" }},
+		{"empty version", GovVendorVersion, func(f *Headers) { f.VendorVersion[0].Value = "" }},
+		{"empty key", GovClientUserIDs, func(f *Headers) { f.UserIDs[0].Key = "" }},
+		{"browser UA non-ASCII", GovClientBrowserJSUserAgent, func(f *Headers) { f.BrowserJSUserAgent = marker + "\u00e9" }},
+		{"browser UA trailing space", GovClientBrowserJSUserAgent, func(f *Headers) { f.BrowserJSUserAgent = marker + " " }},
+		{"too many addresses", GovClientLocalIPs, func(f *Headers) {
 			for i := range 1000 {
 				f.LocalIPs = append(f.LocalIPs, netip.AddrFrom16([16]byte{0xfd, 15: byte(i), 14: byte(i >> 8)}))
 			}
@@ -463,7 +462,7 @@ func TestEncodeRefusesBadValues(t *testing.T) {
 			h := http.Header{}
 			err := f.encode(h, false)
 			require.Error(t, err)
-			var fe *FraudHeaderError
+			var fe *HeaderError
 			require.ErrorAs(t, err, &fe)
 			assert.Equal(t, tt.header, fe.Header)
 			assert.Contains(t, err.Error(), tt.header.String())
@@ -477,47 +476,47 @@ func TestEncodeRefusesBadValues(t *testing.T) {
 // reads header names and escapes without regard to case.
 func TestParseFraudHeaders(t *testing.T) {
 	t.Parallel()
-	ok := func(name, value string, check func(t *testing.T, f *FraudHeaders)) struct {
+	ok := func(name, value string, check func(t *testing.T, f *Headers)) struct {
 		h     http.Header
-		check func(*testing.T, *FraudHeaders)
-		bad   FraudHeaderName
+		check func(*testing.T, *Headers)
+		bad   HeaderName
 	} {
 		return struct {
 			h     http.Header
-			check func(*testing.T, *FraudHeaders)
-			bad   FraudHeaderName
+			check func(*testing.T, *Headers)
+			bad   HeaderName
 		}{http.Header{name: {value}}, check, 0}
 	}
-	bad := func(name, value string, n FraudHeaderName) struct {
+	bad := func(name, value string, n HeaderName) struct {
 		h     http.Header
-		check func(*testing.T, *FraudHeaders)
-		bad   FraudHeaderName
+		check func(*testing.T, *Headers)
+		bad   HeaderName
 	} {
 		return struct {
 			h     http.Header
-			check func(*testing.T, *FraudHeaders)
-			bad   FraudHeaderName
+			check func(*testing.T, *Headers)
+			bad   HeaderName
 		}{http.Header{name: {value}}, nil, n}
 	}
 	tests := map[string]struct {
 		h     http.Header
-		check func(*testing.T, *FraudHeaders)
-		bad   FraudHeaderName
+		check func(*testing.T, *Headers)
+		bad   HeaderName
 	}{
-		"lower-case name and escapes": ok("gov-client-mac-addresses", "ea%3a43%3a1A%3a5d%3a21%3a45", func(t *testing.T, f *FraudHeaders) {
+		"lower-case name and escapes": ok("gov-client-mac-addresses", "ea%3a43%3a1A%3a5d%3a21%3a45", func(t *testing.T, f *Headers) {
 			assert.Equal(t, "ea:43:1a:5d:21:45", f.MACAddresses[0].String())
 		}),
-		"upper-case name": ok("GOV-CLIENT-TIMEZONE", "UTC+01:00", func(t *testing.T, f *FraudHeaders) {
+		"upper-case name": ok("GOV-CLIENT-TIMEZONE", "UTC+01:00", func(t *testing.T, f *Headers) {
 			assert.Equal(t, "UTC+01:00", f.Timezone.String())
 		}),
-		"screens keys in any order": ok("Gov-Client-Screens", "width=1280&height=1446&colour-depth=24&scaling-factor=1", func(t *testing.T, f *FraudHeaders) {
+		"screens keys in any order": ok("Gov-Client-Screens", "width=1280&height=1446&colour-depth=24&scaling-factor=1", func(t *testing.T, f *Headers) {
 			assert.Equal(t, []Screen{{1280, 1446, "1", 24}}, f.Screens)
 		}),
-		"empty header is agreed empty": ok("Gov-Client-Multi-Factor", "", func(t *testing.T, f *FraudHeaders) {
+		"empty header is agreed empty": ok("Gov-Client-Multi-Factor", "", func(t *testing.T, f *Headers) {
 			assert.True(t, f.AgreedEmpty.Has(GovClientMultiFactor))
 		}),
-		"unknown and test scenario ignored": ok("Gov-Test-Scenario", "X", func(t *testing.T, f *FraudHeaders) {
-			assert.Equal(t, FraudHeaderSet(0), f.Present())
+		"unknown and test scenario ignored": ok("Gov-Test-Scenario", "X", func(t *testing.T, f *Headers) {
+			assert.Equal(t, HeaderSet(0), f.Present())
 		}),
 		"plus is not a space":         bad("Gov-Vendor-Product-Name", "Visma+"+marker, GovVendorProductName),
 		"raw colon in mac":            bad("Gov-Client-MAC-Addresses", "ea:43:1a:5d:21:45", GovClientMACAddresses),
@@ -560,7 +559,7 @@ func TestParseFraudHeaders(t *testing.T) {
 	for name, tt := range tests {
 		t.Run(name, func(t *testing.T) {
 			t.Parallel()
-			f, err := ParseFraudHeaders(tt.h)
+			f, err := Parse(tt.h)
 			if tt.bad == 0 {
 				require.NoError(t, err)
 				tt.check(t, f)
@@ -568,7 +567,7 @@ func TestParseFraudHeaders(t *testing.T) {
 			}
 			require.Error(t, err)
 			assert.Nil(t, f)
-			var fe *FraudHeaderError
+			var fe *HeaderError
 			require.ErrorAs(t, err, &fe)
 			assert.Equal(t, tt.bad, fe.Header)
 			assert.NotContains(t, err.Error(), marker)
@@ -608,7 +607,7 @@ func TestClone(t *testing.T) {
 	assert.Equal(t, byte(0xea), f.MACAddresses[0][0])
 	assert.Equal(t, `domain\alice`, f.UserIDs[0].Value)
 	assert.Equal(t, 1920, f.Screens[0].Width)
-	var nilF *FraudHeaders
+	var nilF *Headers
 	assert.Nil(t, nilF.Clone())
 }
 
@@ -618,15 +617,15 @@ func TestErrorsAreJoined(t *testing.T) {
 	f.DeviceID = "a b"
 	f.Screens[0].Width = 0
 	f.VendorVersion = nil
-	err := f.writeTo(http.Header{})
+	err := f.WriteTo(http.Header{})
 	require.Error(t, err)
-	var headers []FraudHeaderName
+	var headers []HeaderName
 	for _, e := range err.(interface{ Unwrap() []error }).Unwrap() {
-		var fe *FraudHeaderError
+		var fe *HeaderError
 		require.True(t, errors.As(e, &fe))
 		headers = append(headers, fe.Header)
 	}
-	assert.Equal(t, []FraudHeaderName{GovClientDeviceID, GovClientScreens, GovVendorVersion}, headers)
+	assert.Equal(t, []HeaderName{GovClientDeviceID, GovClientScreens, GovVendorVersion}, headers)
 }
 
 func TestFraudHeadersValidateUsesAgreements(t *testing.T) {
@@ -635,74 +634,54 @@ func TestFraudHeadersValidateUsesAgreements(t *testing.T) {
 	f.PublicPort = 0
 	v, err := f.Validate()
 	require.NoError(t, err)
-	assert.Equal(t, []FraudHeaderFinding{finding(FPHMissingHeader, msgPrivateMissing, "gov-client-public-port")}, v.Errors)
+	assert.Equal(t, []Finding{finding(CodeMissingHeader, msgPrivateMissing, "gov-client-public-port")}, v.Errors)
 
-	f.AgreedMissing = NewFraudHeaderSet(GovClientPublicPort)
+	f.AgreedMissing = NewHeaderSet(GovClientPublicPort)
 	v, err = f.Validate()
 	require.NoError(t, err)
 	assert.Empty(t, v.Errors)
-	assert.Equal(t, []FraudHeaderFinding{finding(FPHMissingHeader, msgPrivateMissing, "gov-client-public-port")}, v.Warnings)
+	assert.Equal(t, []Finding{finding(CodeMissingHeader, msgPrivateMissing, "gov-client-public-port")}, v.Warnings)
 
 	f.DeviceID = "a\nb c"
 	_, err = f.Validate()
 	assert.Error(t, err)
 }
 
-func ExampleFraudHeaders_Header() {
-	f := FraudHeaders{
-		ConnectionMethod:  DesktopAppDirect,
-		DeviceID:          "beec798b-b366-47fa-b1f8-92cede14a1ce",
-		LocalIPs:          []netip.Addr{netip.MustParseAddr("fc00::"), netip.MustParseAddr("10.1.2.3")},
-		LocalIPsTimestamp: time.Date(2020, 9, 21, 14, 30, 5, 123e6, time.UTC),
-		MACAddresses:      []net.HardwareAddr{{0xea, 0x43, 0x1a, 0x5d, 0x21, 0x45}},
-		Screens:           []Screen{{Width: 1920, Height: 1080, ScalingFactor: "1.25", ColourDepth: 24}},
-		Timezone:          TimezoneMinutes(60),
-		UserAgent:         UserAgent{"Windows", "Server 2012", "Dell Inc.", "OptiPlex 980"},
-		UserIDs:           []KeyValue{{Key: "os", Value: `domain\alice`}, {Key: "my-application", Value: "alice123"}},
-		WindowSize:        WindowSize{Width: 1256, Height: 803},
-		VendorLicenseIDs:  []KeyValue{{Key: "my-licensed-software", Value: HashLicenseKey("licence key")}},
-		VendorProductName: "Product Name",
-		VendorVersion:     []KeyValue{{Key: "my-application", Value: "1.6.0"}},
-		// Single-factor sign-in, agreed with HMRC: the header is left out.
-		AgreedMissing: NewFraudHeaderSet(GovClientMultiFactor),
+// TestIPTimestampsRefuseAComma checks that the validator, the parser and
+// ParseClientValues all refuse a comma before the milliseconds: HMRC allows
+// only yyyy-MM-ddThh:mm:ss.sssZ, though Go's time.Parse accepts either.
+func TestIPTimestampsRefuseAComma(t *testing.T) {
+	t.Parallel()
+	for _, v := range []string{"2020-09-21T14:30:05,123Z", "2020-09-21T14:30:05;123Z", "2020-09-21T14:30:05.12Z", "2020-09-21T14:30:05.1234Z"} {
+		t.Run(v, func(t *testing.T) {
+			t.Parallel()
+			h := exampleHeader(t, DesktopAppDirect)
+			h.Set("Gov-Client-Local-IPs-Timestamp", v)
+			res := Validate(h)
+			assert.Equal(t, CodeInvalidHeaders, res.Code)
+			assert.Contains(t, res.Errors, finding(CodeInvalidHeader, msgIPTimestamp, "gov-client-local-ips-timestamp"))
+
+			_, err := Parse(http.Header{"Gov-Client-Public-Ip-Timestamp": {v}})
+			var fe *HeaderError
+			require.ErrorAs(t, err, &fe)
+			assert.Equal(t, GovClientPublicIPTimestamp, fe.Header)
+
+			_, err = ParseClientValues([]byte(`{"localIpsTimestamp": "` + v + `"}`))
+			var ce *ClientValuesError
+			require.ErrorAs(t, err, &ce)
+			assert.Equal(t, "localIpsTimestamp", ce.Field)
+		})
 	}
-	h, err := f.Header()
-	if err != nil {
-		fmt.Println(err)
-		return
-	}
-	for n := range DesktopAppDirect.RequiredHeaders().All() {
-		if v := h.Values(n.String()); v != nil {
-			fmt.Printf("%s: %s\n", n, v[0])
-		}
-	}
-	// Output:
-	// Gov-Client-Connection-Method: DESKTOP_APP_DIRECT
-	// Gov-Client-Device-ID: beec798b-b366-47fa-b1f8-92cede14a1ce
-	// Gov-Client-Local-IPs: fc00%3A%3A,10.1.2.3
-	// Gov-Client-Local-IPs-Timestamp: 2020-09-21T14:30:05.123Z
-	// Gov-Client-MAC-Addresses: ea%3A43%3A1a%3A5d%3A21%3A45
-	// Gov-Client-Screens: width=1920&height=1080&scaling-factor=1.25&colour-depth=24
-	// Gov-Client-Timezone: UTC+01:00
-	// Gov-Client-User-Agent: os-family=Windows&os-version=Server%202012&device-manufacturer=Dell%20Inc.&device-model=OptiPlex%20980
-	// Gov-Client-User-IDs: os=domain%5Calice&my-application=alice123
-	// Gov-Client-Window-Size: width=1256&height=803
-	// Gov-Vendor-License-IDs: my-licensed-software=ad26f374a671d9add68a110b31769667691a54ed599e791b5c8eb065b16c9ddc
-	// Gov-Vendor-Product-Name: Product%20Name
-	// Gov-Vendor-Version: my-application=1.6.0
+	ts, ok := parseIPTimestamp("2020-09-21T14:30:05.123Z")
+	require.True(t, ok)
+	assert.Equal(t, mustTime(t, "2020-09-21T14:30:05.123Z"), ts)
 }
 
-func ExampleValidateFraudHeaders() {
-	h := http.Header{}
-	h.Set("Gov-Client-Connection-Method", "WEB_APP_VIA_SERVER")
-	h.Set("Gov-Client-Timezone", "Europe/London")
-	v := ValidateFraudHeaders(h)
-	fmt.Println(v.Code)
-	for _, e := range v.Errors[:2] {
-		fmt.Println(e.Code, e.Headers, e.Message)
-	}
-	// Output:
-	// INVALID_HEADERS
-	// MISSING_HEADER [gov-client-browser-js-user-agent] Header required
-	// MISSING_HEADER [gov-client-device-id] Header required
+func TestHeaderRefusesIncompleteHeaders(t *testing.T) {
+	t.Parallel()
+	h, err := (&Headers{ConnectionMethod: BatchProcessDirect}).Header()
+	assert.Nil(t, h)
+	var he *HeaderError
+	require.ErrorAs(t, err, &he)
+	assert.Equal(t, "fraud: Gov-Client-Device-ID: required for connection method BATCH_PROCESS_DIRECT (declare it in AgreedMissing only after agreeing it with HMRC)", he.Error())
 }

@@ -1,4 +1,4 @@
-package vat
+package fraud
 
 import (
 	"encoding/json"
@@ -18,8 +18,8 @@ func exampleHeader(t testing.TB, m ConnectionMethod) http.Header {
 	return headerOf(loadSpec(t).ExampleHeaderSets[m])
 }
 
-func finding(code FraudHeaderCode, msg string, headers ...string) FraudHeaderFinding {
-	return FraudHeaderFinding{Code: code, Message: msg, Headers: headers}
+func finding(code Code, msg string, headers ...string) Finding {
+	return Finding{Code: code, Message: msg, Headers: headers}
 }
 
 func TestValidateExampleSetsAreValid(t *testing.T) {
@@ -27,8 +27,8 @@ func TestValidateExampleSetsAreValid(t *testing.T) {
 	for _, m := range loadSpec(t).ConnectionMethods {
 		t.Run(string(m), func(t *testing.T) {
 			t.Parallel()
-			v := ValidateFraudHeaders(exampleHeader(t, m))
-			assert.Equal(t, &FraudHeadersValidation{SpecVersion: "3.3", Code: FPHValidHeaders, Message: fphMsgValid}, v)
+			v := Validate(exampleHeader(t, m))
+			assert.Equal(t, &Validation{SpecVersion: "3.3", Code: CodeValidHeaders, Message: fphMsgValid}, v)
 			assert.True(t, v.Valid())
 		})
 	}
@@ -38,13 +38,13 @@ func TestValidateExampleSetsAreValid(t *testing.T) {
 func TestValidateVectors(t *testing.T) {
 	t.Parallel()
 	type want struct {
-		code     FraudHeaderCode
+		code     Code
 		message  string
-		errors   []FraudHeaderFinding
-		warnings []FraudHeaderFinding
+		errors   []Finding
+		warnings []Finding
 		// contains lists findings that must be present (for vectors whose
 		// full output is not known).
-		contains []FraudHeaderFinding
+		contains []Finding
 	}
 	set := func(h http.Header, name, value string) http.Header { h.Set(name, value); return h }
 	del := func(h http.Header, names ...string) http.Header {
@@ -59,102 +59,102 @@ func TestValidateVectors(t *testing.T) {
 		want   want
 	}{
 		{"V1 no headers", func(*testing.T) http.Header { return http.Header{"Accept": {"x"}} },
-			want{code: FPHInvalidHeaders, message: fphMsgNone}},
+			want{code: CodeInvalidHeaders, message: fphMsgNone}},
 		{"V1 only Gov-Test-Scenario", func(*testing.T) http.Header { return http.Header{"Gov-Test-Scenario": {"X"}} },
-			want{code: FPHInvalidHeaders, message: fphMsgNone}},
+			want{code: CodeInvalidHeaders, message: fphMsgNone}},
 		{"V2 timezone UTC", func(t *testing.T) http.Header {
 			return set(exampleHeader(t, DesktopAppDirect), "Gov-Client-Timezone", "UTC")
-		}, want{code: FPHInvalidHeaders, message: fphMsgInvalid,
-			errors: []FraudHeaderFinding{finding(FPHInvalidHeader, msgTimezone, "gov-client-timezone")}}},
+		}, want{code: CodeInvalidHeaders, message: fphMsgInvalid,
+			errors: []Finding{finding(CodeInvalidHeader, msgTimezone, "gov-client-timezone")}}},
 		{"V2 timezone name", func(t *testing.T) http.Header {
 			return set(exampleHeader(t, WebAppViaServer), "Gov-Client-Timezone", "Europe/London")
-		}, want{code: FPHInvalidHeaders, message: fphMsgInvalid,
-			errors: []FraudHeaderFinding{finding(FPHInvalidHeader, msgTimezone, "gov-client-timezone")}}},
+		}, want{code: CodeInvalidHeaders, message: fphMsgInvalid,
+			errors: []Finding{finding(CodeInvalidHeader, msgTimezone, "gov-client-timezone")}}},
 		{"V3 no vendor version", func(t *testing.T) http.Header {
 			return del(exampleHeader(t, BatchProcessDirect), "Gov-Vendor-Version")
-		}, want{code: FPHInvalidHeaders, message: fphMsgInvalid,
-			errors: []FraudHeaderFinding{finding(FPHMissingHeader, "Header required", "gov-vendor-version")}}},
+		}, want{code: CodeInvalidHeaders, message: fphMsgInvalid,
+			errors: []Finding{finding(CodeMissingHeader, "Header required", "gov-vendor-version")}}},
 		{"V4 forwarded by not vendor IP", func(t *testing.T) http.Header {
 			return set(exampleHeader(t, OtherViaServer), "Gov-Vendor-Forwarded", "by=203.0.113.7&for=198.51.100.0")
-		}, want{code: FPHInvalidHeaders, message: fphMsgInvalid,
-			errors: []FraudHeaderFinding{finding(FPHInvalidHeaders, msgForwardedPair,
+		}, want{code: CodeInvalidHeaders, message: fphMsgInvalid,
+			errors: []Finding{finding(CodeInvalidHeaders, msgForwardedPair,
 				"gov-vendor-forwarded", "gov-vendor-public-ip", "gov-client-public-ip")}}},
 		{"V5 web app with os user", func(t *testing.T) http.Header {
 			return set(exampleHeader(t, WebAppViaServer), "Gov-Client-User-IDs", "os=alice&my-application=alice123")
-		}, want{code: FPHPotentiallyInvalidHeaders, message: fphMsgPotInv,
-			warnings: []FraudHeaderFinding{finding(FPHPotentiallyInvalidHeader, msgWebOS, "gov-client-user-ids")}}},
+		}, want{code: CodePotentiallyInvalidHeaders, message: fphMsgPotInv,
+			warnings: []Finding{finding(CodePotentiallyInvalidHeader, msgWebOS, "gov-client-user-ids")}}},
 		{"V6 one version via server", func(t *testing.T) http.Header {
 			return set(exampleHeader(t, DesktopAppViaServer), "Gov-Vendor-Version", "my-desktop-app=2.2.2")
-		}, want{code: FPHPotentiallyInvalidHeaders, message: fphMsgPotInv,
-			warnings: []FraudHeaderFinding{finding(FPHPotentiallyInvalidHeader, msgVersionPairs, "gov-vendor-version")}}},
+		}, want{code: CodePotentiallyInvalidHeaders, message: fphMsgPotInv,
+			warnings: []Finding{finding(CodePotentiallyInvalidHeader, msgVersionPairs, "gov-vendor-version")}}},
 		{"V7 screens without scaling and depth", func(t *testing.T) http.Header {
 			return set(exampleHeader(t, DesktopAppViaServer), "Gov-Client-Screens", "width=1920&height=1080")
-		}, want{code: FPHInvalidHeaders, message: fphMsgInvalid, errors: []FraudHeaderFinding{
-			finding(FPHInvalidHeader, "At least 1 screen is missing a value for scaling factor", "gov-client-screens"),
-			finding(FPHInvalidHeader, "At least 1 screen is missing a value for colour depth", "gov-client-screens")}}},
+		}, want{code: CodeInvalidHeaders, message: fphMsgInvalid, errors: []Finding{
+			finding(CodeInvalidHeader, "At least 1 screen is missing a value for scaling factor", "gov-client-screens"),
+			finding(CodeInvalidHeader, "At least 1 screen is missing a value for colour depth", "gov-client-screens")}}},
 		{"V8 no MAC addresses", func(t *testing.T) http.Header {
 			return del(exampleHeader(t, DesktopAppViaServer), "Gov-Client-MAC-Addresses")
-		}, want{code: FPHInvalidHeaders, message: fphMsgInvalid,
-			errors: []FraudHeaderFinding{finding(FPHMissingHeader, "Header required", "gov-client-mac-addresses")}}},
+		}, want{code: CodeInvalidHeaders, message: fphMsgInvalid,
+			errors: []Finding{finding(CodeMissingHeader, "Header required", "gov-client-mac-addresses")}}},
 		{"V9 no public port", func(t *testing.T) http.Header {
 			return del(exampleHeader(t, WebAppViaServer), "Gov-Client-Public-Port")
-		}, want{code: FPHInvalidHeaders, message: fphMsgInvalid,
-			errors: []FraudHeaderFinding{finding(FPHMissingHeader, msgPrivateMissing, "gov-client-public-port")}}},
+		}, want{code: CodeInvalidHeaders, message: fphMsgInvalid,
+			errors: []Finding{finding(CodeMissingHeader, msgPrivateMissing, "gov-client-public-port")}}},
 		{"V10 no multi-factor", func(t *testing.T) http.Header {
 			return del(exampleHeader(t, WebAppViaServer), "Gov-Client-Multi-Factor")
-		}, want{code: FPHPotentiallyInvalidHeaders, message: fphMsgPotInv,
-			warnings: []FraudHeaderFinding{finding(FPHMissingHeader, msgMFAMissing, "gov-client-multi-factor")}}},
+		}, want{code: CodePotentiallyInvalidHeaders, message: fphMsgPotInv,
+			warnings: []Finding{finding(CodeMissingHeader, msgMFAMissing, "gov-client-multi-factor")}}},
 		{"V11 no licence IDs", func(t *testing.T) http.Header {
 			return del(exampleHeader(t, WebAppViaServer), "Gov-Vendor-License-IDs")
-		}, want{code: FPHPotentiallyInvalidHeaders, message: "At least 1 header is potentially invalid",
-			warnings: []FraudHeaderFinding{finding(FPHMissingHeader, "Header required", "gov-vendor-license-ids")}}},
+		}, want{code: CodePotentiallyInvalidHeaders, message: "At least 1 header is potentially invalid",
+			warnings: []Finding{finding(CodeMissingHeader, "Header required", "gov-vendor-license-ids")}}},
 		{"V12 empty multi-factor", func(t *testing.T) http.Header {
 			return set(exampleHeader(t, OtherDirect), "Gov-Client-Multi-Factor", "")
-		}, want{code: FPHPotentiallyInvalidHeaders, message: fphMsgPotInv,
-			warnings: []FraudHeaderFinding{finding(FPHEmptyHeader, msgMFAEmpty, "gov-client-multi-factor")}}},
+		}, want{code: CodePotentiallyInvalidHeaders, message: fphMsgPotInv,
+			warnings: []Finding{finding(CodeEmptyHeader, msgMFAEmpty, "gov-client-multi-factor")}}},
 		{"V13 V9 V10 V11 together", func(t *testing.T) http.Header {
 			return del(exampleHeader(t, WebAppViaServer), "Gov-Client-Public-Port", "Gov-Client-Multi-Factor", "Gov-Vendor-License-IDs")
-		}, want{code: FPHInvalidHeaders, message: fphMsgInvalid,
-			errors: []FraudHeaderFinding{finding(FPHMissingHeader, msgPrivateMissing, "gov-client-public-port")},
-			warnings: []FraudHeaderFinding{finding(FPHMissingHeader, msgMFAMissing, "gov-client-multi-factor"),
-				finding(FPHMissingHeader, "Header required", "gov-vendor-license-ids")}}},
+		}, want{code: CodeInvalidHeaders, message: fphMsgInvalid,
+			errors: []Finding{finding(CodeMissingHeader, msgPrivateMissing, "gov-client-public-port")},
+			warnings: []Finding{finding(CodeMissingHeader, msgMFAMissing, "gov-client-multi-factor"),
+				finding(CodeMissingHeader, "Header required", "gov-vendor-license-ids")}}},
 		{"V14 forwarded pairs broken", func(t *testing.T) http.Header {
 			return set(exampleHeader(t, DesktopAppViaServer), "Gov-Vendor-Forwarded",
 				"by=123.45.67.89&for=456.789.01.234,for=10.0.0.1,by=18.165.61.72")
-		}, want{code: FPHInvalidHeaders, message: fphMsgInvalid, errors: []FraudHeaderFinding{
-			finding(FPHInvalidHeader, "At least 1 value for 'by' is missing", "gov-vendor-forwarded"),
-			finding(FPHInvalidHeader, "At least 1 value for 'for' is missing", "gov-vendor-forwarded"),
-			finding(FPHInvalidHeader, "Value is not an IP address", "gov-vendor-forwarded"),
-			finding(FPHInvalidHeader, "Value is not a public IP address", "gov-vendor-forwarded"),
-			finding(FPHInvalidHeaders, msgForwardedPair, "gov-vendor-forwarded", "gov-vendor-public-ip", "gov-client-public-ip"),
+		}, want{code: CodeInvalidHeaders, message: fphMsgInvalid, errors: []Finding{
+			finding(CodeInvalidHeader, "At least 1 value for 'by' is missing", "gov-vendor-forwarded"),
+			finding(CodeInvalidHeader, "At least 1 value for 'for' is missing", "gov-vendor-forwarded"),
+			finding(CodeInvalidHeader, "Value is not an IP address", "gov-vendor-forwarded"),
+			finding(CodeInvalidHeader, "Value is not a public IP address", "gov-vendor-forwarded"),
+			finding(CodeInvalidHeaders, msgForwardedPair, "gov-vendor-forwarded", "gov-vendor-public-ip", "gov-client-public-ip"),
 		}}},
 		{"V15 private client IP", func(t *testing.T) http.Header {
 			return set(exampleHeader(t, MobileAppViaServer), "Gov-Client-Public-IP", "10.0.0.1")
-		}, want{code: FPHInvalidHeaders, message: fphMsgInvalid,
-			contains: []FraudHeaderFinding{finding(FPHInvalidHeader, "Value is not a public IP address", "gov-client-public-ip")}}},
+		}, want{code: CodeInvalidHeaders, message: fphMsgInvalid,
+			contains: []Finding{finding(CodeInvalidHeader, "Value is not a public IP address", "gov-client-public-ip")}}},
 		{"V16 not an IP", func(t *testing.T) http.Header {
 			return set(exampleHeader(t, WebAppViaServer), "Gov-Client-Public-IP", "not-an-ip")
-		}, want{code: FPHInvalidHeaders, message: fphMsgInvalid,
-			contains: []FraudHeaderFinding{finding(FPHInvalidHeader, "Value is not an IP address", "gov-client-public-ip")}}},
+		}, want{code: CodeInvalidHeaders, message: fphMsgInvalid,
+			contains: []Finding{finding(CodeInvalidHeader, "Value is not an IP address", "gov-client-public-ip")}}},
 		{"V17 version not key-value", func(t *testing.T) http.Header {
 			return set(exampleHeader(t, DesktopAppDirect), "Gov-Vendor-Version", "my-app")
-		}, want{code: FPHInvalidHeaders, message: fphMsgInvalid,
-			contains: []FraudHeaderFinding{finding(FPHInvalidHeader, "Value must be a key-value data structure", "gov-vendor-version")}}},
+		}, want{code: CodeInvalidHeaders, message: fphMsgInvalid,
+			contains: []Finding{finding(CodeInvalidHeader, "Value must be a key-value data structure", "gov-vendor-version")}}},
 		{"V18 device ID is an email", func(t *testing.T) http.Header {
 			return set(exampleHeader(t, DesktopAppDirect), "Gov-Client-Device-ID", "alice@example.com")
-		}, want{code: FPHPotentiallyInvalidHeaders, message: fphMsgPotInv, warnings: []FraudHeaderFinding{
-			finding(FPHPotentiallyInvalidHeader, msgIDLonger, "gov-client-device-id"),
-			finding(FPHPotentiallyInvalidHeader, "Contains an email address. User specific data must not be used to generate Device IDs.", "gov-client-device-id"),
+		}, want{code: CodePotentiallyInvalidHeaders, message: fphMsgPotInv, warnings: []Finding{
+			finding(CodePotentiallyInvalidHeader, msgIDLonger, "gov-client-device-id"),
+			finding(CodePotentiallyInvalidHeader, "Contains an email address. User specific data must not be used to generate Device IDs.", "gov-client-device-id"),
 		}}},
 		{"V19 unknown Gov header", func(t *testing.T) http.Header {
 			return set(exampleHeader(t, OtherDirect), "Gov-Client-Foo", "x")
-		}, want{code: FPHPotentiallyInvalidHeaders, message: fphMsgPotInv,
-			warnings: []FraudHeaderFinding{finding(FPHUnexpectedHeader, "Unrecognised header. Check format and spelling", "gov-client-foo")}}},
+		}, want{code: CodePotentiallyInvalidHeaders, message: fphMsgPotInv,
+			warnings: []Finding{finding(CodeUnexpectedHeader, "Unrecognised header. Check format and spelling", "gov-client-foo")}}},
 	}
 	for _, tt := range tests {
 		t.Run(tt.name, func(t *testing.T) {
 			t.Parallel()
-			got := ValidateFraudHeaders(tt.header(t))
+			got := Validate(tt.header(t))
 			assert.Equal(t, "3.3", got.SpecVersion)
 			assert.Equal(t, tt.want.code, got.Code)
 			assert.Equal(t, tt.want.message, got.Message)
@@ -181,7 +181,7 @@ type observedFile struct {
 
 func loadObserved(t *testing.T) observedFile {
 	t.Helper()
-	data, err := os.ReadFile(filepath.Join("testdata", "fraud", "observed-validator-responses.json"))
+	data, err := os.ReadFile(filepath.Join("testdata", "observed-validator-responses.json"))
 	require.NoError(t, err)
 	var o observedFile
 	require.NoError(t, json.Unmarshal(data, &o))
@@ -203,9 +203,9 @@ func TestValidateReproducesLiveAnswers(t *testing.T) {
 		}
 		seen++
 		t.Run(e.ID, func(t *testing.T) {
-			var want FraudHeadersValidation
+			var want Validation
 			require.NoError(t, json.Unmarshal(e.ResponseBody, &want))
-			got := ValidateFraudHeaders(headerOf(e.RequestGovHeaders)).Automated()
+			got := Validate(headerOf(e.RequestGovHeaders)).Automated()
 			if want.Code == "***MASKED***" {
 				mask(got)
 			}
@@ -217,7 +217,7 @@ func TestValidateReproducesLiveAnswers(t *testing.T) {
 	assert.Equal(t, len(ids), seen)
 }
 
-func mask(v *FraudHeadersValidation) {
+func mask(v *Validation) {
 	v.Code = "***MASKED***"
 	for i := range v.Errors {
 		v.Errors[i].Code = "***MASKED***"
@@ -240,15 +240,15 @@ func TestValidateLiveObservedSetWithReviewFinding(t *testing.T) {
 		}
 	}
 	require.Len(t, h, 16)
-	full := ValidateFraudHeaders(h)
-	assert.Equal(t, FPHPotentiallyInvalidHeaders, full.Code)
+	full := Validate(h)
+	assert.Equal(t, CodePotentiallyInvalidHeaders, full.Code)
 	assert.Empty(t, full.Errors)
-	assert.Equal(t, []FraudHeaderFinding{finding(FPHProductionReview, msgSameIPs, "gov-client-public-ip", "gov-vendor-public-ip")}, full.Warnings)
+	assert.Equal(t, []Finding{finding(CodeProductionReview, msgSameIPs, "gov-client-public-ip", "gov-vendor-public-ip")}, full.Warnings)
 	auto := full.Automated()
-	assert.Equal(t, &FraudHeadersValidation{SpecVersion: "3.3", Code: FPHValidHeaders, Message: fphMsgValid}, auto)
+	assert.Equal(t, &Validation{SpecVersion: "3.3", Code: CodeValidHeaders, Message: fphMsgValid}, auto)
 	assert.Len(t, full.Warnings, 1, "Automated does not modify the original")
 
-	f, err := ParseFraudHeaders(h)
+	f, err := Parse(h)
 	require.NoError(t, err, "a set HMRC accepts parses")
 	assert.Equal(t, "UTC+01:00", f.Timezone.String())
 }
@@ -267,7 +267,7 @@ type oasExamples struct {
 
 func loadOAS(t *testing.T) oasExamples {
 	t.Helper()
-	data, err := os.ReadFile(filepath.Join("testdata", "fraud", "txm-fph-validator-api-1.0.examples.json"))
+	data, err := os.ReadFile(filepath.Join("testdata", "txm-fph-validator-api-1.0.examples.json"))
 	require.NoError(t, err)
 	var o oasExamples
 	require.NoError(t, json.Unmarshal(data, &o))
@@ -300,13 +300,13 @@ func TestValidateResponseMatchesOASExamples(t *testing.T) {
 	}
 	for name, ex := range o.Validate.Examples {
 		t.Run(name, func(t *testing.T) {
-			var v FraudHeadersValidation
+			var v Validation
 			require.NoError(t, json.Unmarshal(ex.Value, &v))
 			out, err := json.Marshal(&v)
 			require.NoError(t, err)
 			assert.JSONEq(t, string(ex.Value), string(out))
 
-			got := ValidateFraudHeaders(requests[name]())
+			got := Validate(requests[name]())
 			got.SpecVersion = v.SpecVersion // the examples are for spec 3.1
 			out, err = json.Marshal(got)
 			require.NoError(t, err)
@@ -324,7 +324,7 @@ func TestValidationFeedbackExample(t *testing.T) {
 	for _, m := range o.ValidationFeedback.ConnectionMethodEnum {
 		assert.True(t, m.Valid(), m)
 	}
-	var fb FraudHeadersFeedback
+	var fb Feedback
 	require.NoError(t, json.Unmarshal(o.ValidationFeedback.Example, &fb))
 	out, err := json.Marshal(&fb)
 	require.NoError(t, err)
@@ -332,7 +332,7 @@ func TestValidationFeedbackExample(t *testing.T) {
 
 	require.Len(t, fb.Requests, 1)
 	req := fb.Requests[0]
-	assert.Equal(t, FPHInvalidHeaders, req.Code)
+	assert.Equal(t, CodeInvalidHeaders, req.Code)
 	assert.Equal(t, "2020-09-21T10:30:05.962Z", req.RequestTimestamp.UTC().Format(ipTimestampLayout))
 	h := http.Header{}
 	for _, hf := range req.Headers {
@@ -340,7 +340,7 @@ func TestValidationFeedbackExample(t *testing.T) {
 			h.Set(hf.Header, *hf.Value)
 		}
 	}
-	got := ValidateFraudHeaders(h)
+	got := Validate(h)
 	assert.Equal(t, req.Code, got.Code)
 	for _, hf := range req.Headers {
 		var errs, warns []string
@@ -359,7 +359,7 @@ func TestValidationFeedbackExample(t *testing.T) {
 	}
 	require.Len(t, req.CrossValidation, 1)
 	for _, f := range got.Errors {
-		assert.NotEqual(t, FPHInvalidHeaders, f.Code, "the cross check passed at HMRC")
+		assert.NotEqual(t, CodeInvalidHeaders, f.Code, "the cross check passed at HMRC")
 	}
 }
 
@@ -374,18 +374,18 @@ func orEmpty(s []string) []string {
 func TestValidationFeedbackObserved(t *testing.T) {
 	t.Parallel()
 	n := 0
-	codes := map[FraudHeaderCode]bool{}
+	codes := map[Code]bool{}
 	for _, e := range loadObserved(t).Entries {
 		if !strings.Contains(e.Endpoint, "validation-feedback") {
 			continue
 		}
 		n++
-		var fb FraudHeadersFeedback
+		var fb Feedback
 		require.NoError(t, json.Unmarshal(e.ResponseBody, &fb), e.ID)
 		require.NotEmpty(t, fb.Requests)
 		for _, hf := range fb.Requests[0].Headers {
 			codes[hf.Code] = true
-			if hf.Code == FPHMissingHeader {
+			if hf.Code == CodeMissingHeader {
 				assert.Nil(t, hf.Value, hf.Header)
 			} else {
 				assert.NotNil(t, hf.Value, hf.Header)
@@ -393,18 +393,18 @@ func TestValidationFeedbackObserved(t *testing.T) {
 		}
 		out, err := json.Marshal(&fb)
 		require.NoError(t, err)
-		var again FraudHeadersFeedback
+		var again Feedback
 		require.NoError(t, json.Unmarshal(out, &again))
 		assert.Equal(t, fb, again, e.ID)
 	}
 	assert.GreaterOrEqual(t, n, 1)
-	assert.True(t, codes[FPHTestScenarioHeader])
-	assert.True(t, codes[FPHMissingHeader])
+	assert.True(t, codes[CodeTestScenarioHeader])
+	assert.True(t, codes[CodeMissingHeader])
 
-	var v FraudHeadersValidation
+	var v Validation
 	require.NoError(t, json.Unmarshal([]byte(`{"specVersion":"9.9","code":"SOMETHING_NEW","message":"m","warnings":[{"code":"NEW_CODE","message":"x","headers":["gov-x"]}]}`), &v))
-	assert.Equal(t, FraudHeaderCode("SOMETHING_NEW"), v.Code)
-	assert.Equal(t, FraudHeaderCode("NEW_CODE"), v.Warnings[0].Code)
+	assert.Equal(t, Code("SOMETHING_NEW"), v.Code)
+	assert.Equal(t, Code("NEW_CODE"), v.Warnings[0].Code)
 }
 
 func TestValidatePublicIPRanges(t *testing.T) {
@@ -418,10 +418,10 @@ func TestValidatePublicIPRanges(t *testing.T) {
 		h := exampleHeader(t, WebAppViaServer)
 		h.Set("Gov-Vendor-Public-IP", ip)
 		h.Set("Gov-Vendor-Forwarded", "by="+strings.ReplaceAll(ip, ":", "%3A")+"&for=198.51.100.0")
-		v := ValidateFraudHeaders(h)
-		assert.Equal(t, []FraudHeaderFinding{
-			finding(FPHInvalidHeader, msgNotPublicIP, "gov-vendor-forwarded"),
-			finding(FPHInvalidHeader, msgNotPublicIP, "gov-vendor-public-ip"),
+		v := Validate(h)
+		assert.Equal(t, []Finding{
+			finding(CodeInvalidHeader, msgNotPublicIP, "gov-vendor-forwarded"),
+			finding(CodeInvalidHeader, msgNotPublicIP, "gov-vendor-public-ip"),
 		}, v.Errors, ip)
 	}
 	for _, ip := range public {
@@ -429,98 +429,98 @@ func TestValidatePublicIPRanges(t *testing.T) {
 		h.Set("Gov-Client-Public-IP", ip)
 		h.Set("Gov-Vendor-Public-IP", "203.0.113.99")
 		h.Set("Gov-Vendor-Forwarded", "by=203.0.113.99&for="+strings.ReplaceAll(ip, ":", "%3A"))
-		v := ValidateFraudHeaders(h)
+		v := Validate(h)
 		assert.True(t, v.Valid(), "%s: %+v", ip, v)
 	}
 }
 
 func TestValidateProductionReview(t *testing.T) {
 	t.Parallel()
-	rev := func(msg string, headers ...string) FraudHeaderFinding {
-		return finding(FPHProductionReview, msg, headers...)
+	rev := func(msg string, headers ...string) Finding {
+		return finding(CodeProductionReview, msg, headers...)
 	}
 	tests := []struct {
 		name     string
 		method   ConnectionMethod
 		set      map[string]string
-		errors   []FraudHeaderFinding
-		warnings []FraudHeaderFinding
+		errors   []Finding
+		warnings []Finding
 	}{
 		{"same public IPs", WebAppViaServer, map[string]string{"Gov-Vendor-Public-IP": "198.51.100.0", "Gov-Vendor-Forwarded": "by=198.51.100.0&for=198.51.100.0"},
-			nil, []FraudHeaderFinding{rev(msgSameIPs, "gov-client-public-ip", "gov-vendor-public-ip")}},
+			nil, []Finding{rev(msgSameIPs, "gov-client-public-ip", "gov-vendor-public-ip")}},
 		{"port 443", WebAppViaServer, map[string]string{"Gov-Client-Public-Port": "443"},
-			nil, []FraudHeaderFinding{rev(msgServerPort, "gov-client-public-port")}},
+			nil, []Finding{rev(msgServerPort, "gov-client-public-port")}},
 		{"port 80", OtherViaServer, map[string]string{"Gov-Client-Public-Port": "80"},
-			nil, []FraudHeaderFinding{rev(msgServerPort, "gov-client-public-port")}},
+			nil, []Finding{rev(msgServerPort, "gov-client-public-port")}},
 		{"placeholder user id", DesktopAppDirect, map[string]string{"Gov-Client-User-IDs": "os=null&my-application=alice123"},
-			nil, []FraudHeaderFinding{rev(msgPlaceholder, "gov-client-user-ids")}},
+			nil, []Finding{rev(msgPlaceholder, "gov-client-user-ids")}},
 		{"placeholder product", DesktopAppDirect, map[string]string{"Gov-Vendor-Product-Name": "undefined"},
-			nil, []FraudHeaderFinding{rev(msgPlaceholder, "gov-vendor-product-name")}},
+			nil, []Finding{rev(msgPlaceholder, "gov-vendor-product-name")}},
 		{"placeholder UA", WebAppViaServer, map[string]string{"Gov-Client-Browser-JS-User-Agent": "unknown"},
-			nil, []FraudHeaderFinding{rev(msgPlaceholder, "gov-client-browser-js-user-agent")}},
+			nil, []Finding{rev(msgPlaceholder, "gov-client-browser-js-user-agent")}},
 		{"placeholder os version", BatchProcessDirect, map[string]string{"Gov-Client-User-Agent": "os-family=Linux&os-version=N%2FA&device-manufacturer=x&device-model=y"},
-			nil, []FraudHeaderFinding{rev(msgPlaceholder, "gov-client-user-agent")}},
+			nil, []Finding{rev(msgPlaceholder, "gov-client-user-agent")}},
 		{"plus for space", OtherDirect, map[string]string{"Gov-Vendor-Product-Name": "Visma+MTD"},
-			[]FraudHeaderFinding{finding(FPHInvalidHeader, msgProductNotEncoded, "gov-vendor-product-name")},
-			[]FraudHeaderFinding{rev(msgPlus, "gov-vendor-product-name")}},
+			[]Finding{finding(CodeInvalidHeader, msgProductNotEncoded, "gov-vendor-product-name")},
+			[]Finding{rev(msgPlus, "gov-vendor-product-name")}},
 		{"plus in user agent", DesktopAppDirect, map[string]string{"Gov-Client-User-Agent": "os-family=Windows&os-version=10.0.19042.0&device-manufacturer=System+manufacturer&device-model=System+Product+Name"},
-			[]FraudHeaderFinding{finding(FPHInvalidHeader, msgNotEncoded, "gov-client-user-agent")},
-			[]FraudHeaderFinding{rev(msgPlus, "gov-client-user-agent")}},
+			[]Finding{finding(CodeInvalidHeader, msgNotEncoded, "gov-client-user-agent")},
+			[]Finding{rev(msgPlus, "gov-client-user-agent")}},
 		{"nil UUID", DesktopAppDirect, map[string]string{"Gov-Client-Device-ID": "00000000-0000-0000-0000-000000000000"},
-			nil, []FraudHeaderFinding{rev(msgNilUUID, "gov-client-device-id")}},
+			nil, []Finding{rev(msgNilUUID, "gov-client-device-id")}},
 		{"UUID without dashes", DesktopAppDirect, map[string]string{"Gov-Client-Device-ID": "beec798bb36647fab1f892cede14a1ce"},
-			nil, []FraudHeaderFinding{finding(FPHPotentiallyInvalidHeader, msgUUID, "gov-client-device-id")}},
+			nil, []Finding{finding(CodePotentiallyInvalidHeader, msgUUID, "gov-client-device-id")}},
 		{"short device ID", DesktopAppDirect, map[string]string{"Gov-Client-Device-ID": "device-1"},
-			nil, []FraudHeaderFinding{finding(FPHPotentiallyInvalidHeader, msgIDLonger, "gov-client-device-id")}},
+			nil, []Finding{finding(CodePotentiallyInvalidHeader, msgIDLonger, "gov-client-device-id")}},
 		{"placeholder device ID", DesktopAppDirect, map[string]string{"Gov-Client-Device-ID": "undefined"},
-			nil, []FraudHeaderFinding{finding(FPHPotentiallyInvalidHeader, msgIDLonger, "gov-client-device-id"), rev(msgPlaceholder, "gov-client-device-id")}},
+			nil, []Finding{finding(CodePotentiallyInvalidHeader, msgIDLonger, "gov-client-device-id"), rev(msgPlaceholder, "gov-client-device-id")}},
 		{"fake MAC", DesktopAppDirect, map[string]string{"Gov-Client-MAC-Addresses": "02%3A00%3A00%3A00%3A00%3A00"},
-			nil, []FraudHeaderFinding{rev(msgFakeMAC, "gov-client-mac-addresses")}},
+			nil, []Finding{rev(msgFakeMAC, "gov-client-mac-addresses")}},
 		{"zero MAC", BatchProcessDirect, map[string]string{"Gov-Client-MAC-Addresses": "00%3A00%3A00%3A00%3A00%3A00,ea%3A43%3A1a%3A5d%3A21%3A45"},
-			nil, []FraudHeaderFinding{rev(msgFakeMAC, "gov-client-mac-addresses")}},
+			nil, []Finding{rev(msgFakeMAC, "gov-client-mac-addresses")}},
 		{"loopback only", OtherDirect, map[string]string{"Gov-Client-Local-IPs": "127.0.0.1,%3A%3A1"},
-			nil, []FraudHeaderFinding{rev(msgLoopbackOnly, "gov-client-local-ips")}},
+			nil, []Finding{rev(msgLoopbackOnly, "gov-client-local-ips")}},
 		{"CGNAT", WebAppViaServer, map[string]string{"Gov-Client-Public-IP": "100.64.1.2", "Gov-Vendor-Forwarded": "by=203.0.113.6&for=100.64.1.2"},
-			nil, []FraudHeaderFinding{rev(msgCGNAT, "gov-client-public-ip")}},
+			nil, []Finding{rev(msgCGNAT, "gov-client-public-ip")}},
 		{"IPs equal only when normalised", MobileAppViaServer, map[string]string{"Gov-Vendor-Public-IP": "2001:DB8::2", "Gov-Vendor-Forwarded": "by=2001%3Adb8%3A%3A2&for=198.51.100.0"},
-			nil, []FraudHeaderFinding{rev(msgNormalisedIPs, "gov-vendor-forwarded", "gov-vendor-public-ip", "gov-client-public-ip")}},
+			nil, []Finding{rev(msgNormalisedIPs, "gov-vendor-forwarded", "gov-vendor-public-ip", "gov-client-public-ip")}},
 		{"licence not hashed", DesktopAppDirect, map[string]string{"Gov-Vendor-License-IDs": "my-app=GPL3"},
-			nil, []FraudHeaderFinding{finding(FPHPotentiallyInvalidHeader, msgNotHashed, "gov-vendor-license-ids")}},
+			nil, []Finding{finding(CodePotentiallyInvalidHeader, msgNotHashed, "gov-vendor-license-ids")}},
 		{"licence base64 hash", DesktopAppDirect, map[string]string{"Gov-Vendor-License-IDs": "my-app=ungWv48Bz%2B pBQUDeXa4iI7ADYaOWF3qctBD%2FYfIAFa0%3D"},
-			[]FraudHeaderFinding{finding(FPHInvalidHeader, msgNotEncoded, "gov-vendor-license-ids")},
-			[]FraudHeaderFinding{finding(FPHPotentiallyInvalidHeader, msgNotHashed, "gov-vendor-license-ids")}},
+			[]Finding{finding(CodeInvalidHeader, msgNotEncoded, "gov-vendor-license-ids")},
+			[]Finding{finding(CodePotentiallyInvalidHeader, msgNotHashed, "gov-vendor-license-ids")}},
 		{"licence base64 hash encoded", DesktopAppDirect, map[string]string{"Gov-Vendor-License-IDs": "my-app=ungWv48Bz%2BpBQUDeXa4iI7ADYaOWF3qctBD%2FYfIAFa0%3D"},
 			nil, nil},
 		{"not needed header", DesktopAppDirect, map[string]string{"Gov-Client-Public-IP": "198.51.100.0"},
-			nil, []FraudHeaderFinding{finding(FPHUnexpectedHeader, msgNotNeeded, "gov-client-public-ip")}},
+			nil, []Finding{finding(CodeUnexpectedHeader, msgNotNeeded, "gov-client-public-ip")}},
 		{"tolerated local IPs on web", WebAppViaServer, map[string]string{"Gov-Client-Local-IPs": "10.1.2.3", "Gov-Client-Browser-Plugins": "x", "Gov-Client-Browser-Do-Not-Track": "false"},
 			nil, nil},
 		{"tolerated MAC on mobile", MobileAppDirect, map[string]string{"Gov-Client-MAC-Addresses": "ea%3A43%3A1a%3A5d%3A21%3A45"},
 			nil, nil},
 		{"retired header on desktop", DesktopAppDirect, map[string]string{"Gov-Client-Browser-Do-Not-Track": "false"},
-			nil, []FraudHeaderFinding{finding(FPHUnexpectedHeader, msgNotNeeded, "gov-client-browser-do-not-track")}},
+			nil, []Finding{finding(CodeUnexpectedHeader, msgNotNeeded, "gov-client-browser-do-not-track")}},
 		{"browser UA percent-encoded", WebAppViaServer, map[string]string{"Gov-Client-Browser-JS-User-Agent": "Mozilla%2F5.0%20(X11)"},
-			[]FraudHeaderFinding{finding(FPHInvalidHeader, msgJSEncoded, "gov-client-browser-js-user-agent")}, nil},
+			[]Finding{finding(CodeInvalidHeader, msgJSEncoded, "gov-client-browser-js-user-agent")}, nil},
 		{"user IDs without a value", DesktopAppDirect, map[string]string{"Gov-Client-User-IDs": "os="},
-			[]FraudHeaderFinding{finding(FPHInvalidHeader, msgUserIDRequired, "gov-client-user-ids")}, nil},
+			[]Finding{finding(CodeInvalidHeader, msgUserIDRequired, "gov-client-user-ids")}, nil},
 		{"separators encoded", DesktopAppDirect, map[string]string{"Gov-Vendor-Version": "my-app%3D1.0%26srv%3D2"},
-			[]FraudHeaderFinding{finding(FPHInvalidHeader, msgNotKV, "gov-vendor-version"), finding(FPHInvalidHeader, msgSeparatorEncoded, "gov-vendor-version")}, nil},
+			[]Finding{finding(CodeInvalidHeader, msgNotKV, "gov-vendor-version"), finding(CodeInvalidHeader, msgSeparatorEncoded, "gov-vendor-version")}, nil},
 		{"user agent v2 format", DesktopAppDirect, map[string]string{"Gov-Client-User-Agent": "Windows/10 (Dell/XPS13)"},
-			[]FraudHeaderFinding{finding(FPHInvalidHeader, msgNotKV, "gov-client-user-agent")}, nil},
+			[]Finding{finding(CodeInvalidHeader, msgNotKV, "gov-client-user-agent")}, nil},
 		{"user agent missing parts", DesktopAppDirect, map[string]string{"Gov-Client-User-Agent": "os-family=Linux"},
-			[]FraudHeaderFinding{finding(FPHInvalidHeader, msgOSVersionMissing, "gov-client-user-agent")},
-			[]FraudHeaderFinding{finding(FPHPotentiallyInvalidHeader, msgManufacturer, "gov-client-user-agent"), finding(FPHPotentiallyInvalidHeader, msgModel, "gov-client-user-agent")}},
+			[]Finding{finding(CodeInvalidHeader, msgOSVersionMissing, "gov-client-user-agent")},
+			[]Finding{finding(CodePotentiallyInvalidHeader, msgManufacturer, "gov-client-user-agent"), finding(CodePotentiallyInvalidHeader, msgModel, "gov-client-user-agent")}},
 		{"window half", DesktopAppDirect, map[string]string{"Gov-Client-Window-Size": "width=10"},
-			[]FraudHeaderFinding{finding(FPHInvalidHeader, msgWindowMissing, "gov-client-window-size")}, nil},
+			[]Finding{finding(CodeInvalidHeader, msgWindowMissing, "gov-client-window-size")}, nil},
 		{"mfa broken", OtherDirect, map[string]string{"Gov-Client-Multi-Factor": "type=SMS&timestamp=2021-11-21&unique-reference=,timestamp=2021-11-21T13%3A23Z"},
-			[]FraudHeaderFinding{finding(FPHInvalidHeader, msgTypeMissing, "gov-client-multi-factor"), finding(FPHInvalidHeader, msgTypeInvalid, "gov-client-multi-factor"),
-				finding(FPHInvalidHeader, msgTimestampInvalid, "gov-client-multi-factor"), finding(FPHInvalidHeader, msgReferenceMissing, "gov-client-multi-factor")}, nil},
+			[]Finding{finding(CodeInvalidHeader, msgTypeMissing, "gov-client-multi-factor"), finding(CodeInvalidHeader, msgTypeInvalid, "gov-client-multi-factor"),
+				finding(CodeInvalidHeader, msgTimestampInvalid, "gov-client-multi-factor"), finding(CodeInvalidHeader, msgReferenceMissing, "gov-client-multi-factor")}, nil},
 		{"bad method", "", map[string]string{"Gov-Client-Connection-Method": "DESKTOP"},
-			[]FraudHeaderFinding{finding(FPHInvalidHeader, msgMethod, "gov-client-connection-method")}, nil},
+			[]Finding{finding(CodeInvalidHeader, msgMethod, "gov-client-connection-method")}, nil},
 		{"port range", OtherViaServer, map[string]string{"Gov-Client-Public-Port": "70000"},
-			[]FraudHeaderFinding{finding(FPHInvalidHeader, msgPort, "gov-client-public-port")}, nil},
+			[]Finding{finding(CodeInvalidHeader, msgPort, "gov-client-public-port")}, nil},
 		{"ip timestamp two-digit ms", OtherViaServer, map[string]string{"Gov-Client-Local-IPs-Timestamp": "2021-01-07T09:51:03.03Z"},
-			[]FraudHeaderFinding{finding(FPHInvalidHeader, msgIPTimestamp, "gov-client-local-ips-timestamp")}, nil},
+			[]Finding{finding(CodeInvalidHeader, msgIPTimestamp, "gov-client-local-ips-timestamp")}, nil},
 	}
 	for _, tt := range tests {
 		t.Run(tt.name, func(t *testing.T) {
@@ -533,12 +533,12 @@ func TestValidateProductionReview(t *testing.T) {
 			for k, v := range tt.set {
 				h.Set(k, v)
 			}
-			got := ValidateFraudHeaders(h)
+			got := Validate(h)
 			assert.Equal(t, tt.errors, got.Errors)
 			assert.Equal(t, tt.warnings, got.Warnings)
 			auto := got.Automated()
 			for _, w := range auto.Warnings {
-				assert.NotEqual(t, FPHProductionReview, w.Code)
+				assert.NotEqual(t, CodeProductionReview, w.Code)
 			}
 		})
 	}
@@ -549,23 +549,23 @@ func TestValidateAgreedMissingAndEmpty(t *testing.T) {
 	h := exampleHeader(t, WebAppViaServer)
 	h.Del("Gov-Client-Public-Port")
 	h.Set("Gov-Client-Screens", "")
-	v := FraudHeadersValidator{AgreedMissing: NewFraudHeaderSet(GovClientPublicPort, GovClientScreens)}.Validate(h)
+	v := Validator{AgreedMissing: NewHeaderSet(GovClientPublicPort, GovClientScreens)}.Validate(h)
 	assert.Empty(t, v.Errors)
-	assert.Equal(t, []FraudHeaderFinding{
-		finding(FPHMissingHeader, msgPrivateMissing, "gov-client-public-port"),
-		finding(FPHEmptyHeader, msgValueRequired, "gov-client-screens"),
+	assert.Equal(t, []Finding{
+		finding(CodeMissingHeader, msgPrivateMissing, "gov-client-public-port"),
+		finding(CodeEmptyHeader, msgValueRequired, "gov-client-screens"),
 	}, v.Warnings)
-	assert.Equal(t, FPHPotentiallyInvalidHeaders, v.Code)
+	assert.Equal(t, CodePotentiallyInvalidHeaders, v.Code)
 
-	plain := ValidateFraudHeaders(h)
+	plain := Validate(h)
 	assert.Len(t, plain.Errors, 2)
 
 	h = exampleHeader(t, WebAppViaServer)
 	h.Set("Gov-Vendor-License-IDs", "")
 	h.Set("Gov-Client-Public-IP", "")
-	v = ValidateFraudHeaders(h)
-	assert.Equal(t, []FraudHeaderFinding{finding(FPHEmptyHeader, msgPrivateEmpty, "gov-client-public-ip")}, v.Errors)
-	assert.Equal(t, []FraudHeaderFinding{finding(FPHEmptyHeader, msgValueRequired, "gov-vendor-license-ids")}, v.Warnings)
+	v = Validate(h)
+	assert.Equal(t, []Finding{finding(CodeEmptyHeader, msgPrivateEmpty, "gov-client-public-ip")}, v.Errors)
+	assert.Equal(t, []Finding{finding(CodeEmptyHeader, msgValueRequired, "gov-vendor-license-ids")}, v.Warnings)
 }
 
 func TestValidateConnectionMethodMissing(t *testing.T) {
@@ -573,10 +573,10 @@ func TestValidateConnectionMethodMissing(t *testing.T) {
 	h := exampleHeader(t, DesktopAppDirect)
 	h.Del("Gov-Client-Connection-Method")
 	h.Set("Gov-Client-Timezone", "BST")
-	v := ValidateFraudHeaders(h)
-	assert.Equal(t, []FraudHeaderFinding{
-		finding(FPHMissingHeader, msgHeaderRequired, "gov-client-connection-method"),
-		finding(FPHInvalidHeader, msgTimezone, "gov-client-timezone"),
+	v := Validate(h)
+	assert.Equal(t, []Finding{
+		finding(CodeMissingHeader, msgHeaderRequired, "gov-client-connection-method"),
+		finding(CodeInvalidHeader, msgTimezone, "gov-client-timezone"),
 	}, v.Errors)
 	assert.Empty(t, v.Warnings, "without a method nothing else is required or unexpected")
 }
@@ -587,11 +587,11 @@ func TestValidateDuplicateAndOversizeHeaders(t *testing.T) {
 	h.Add("Gov-Client-Device-ID", "beec798b-b366-47fa-b1f8-92cede14a1cf")
 	h["gov-client-timezone"] = []string{"UTC+00:00"}
 	h.Set("Gov-Vendor-Product-Name", strings.Repeat("a", 100<<10))
-	v := ValidateFraudHeaders(h)
-	assert.Equal(t, []FraudHeaderFinding{
-		finding(FPHInvalidHeader, msgOnce, "gov-client-device-id"),
-		finding(FPHInvalidHeader, msgOnce, "gov-client-timezone"),
-		finding(FPHInvalidHeader, msgTooLong, "gov-vendor-product-name"),
+	v := Validate(h)
+	assert.Equal(t, []Finding{
+		finding(CodeInvalidHeader, msgOnce, "gov-client-device-id"),
+		finding(CodeInvalidHeader, msgOnce, "gov-client-timezone"),
+		finding(CodeInvalidHeader, msgTooLong, "gov-vendor-product-name"),
 	}, v.Errors)
 }
 
@@ -599,11 +599,11 @@ func TestValidateDuplicateAndOversizeHeaders(t *testing.T) {
 func TestValidationRevealsNoValue(t *testing.T) {
 	t.Parallel()
 	h := http.Header{}
-	for n := FraudHeaderName(1); n <= numFraudHeaders; n++ {
+	for n := HeaderName(1); n <= NumHeaders; n++ {
 		h.Set(n.String(), marker+"%0A"+marker+"="+marker+",@"+marker)
 	}
 	h.Set("Gov-Client-"+marker, marker)
-	v := ValidateFraudHeaders(h)
+	v := Validate(h)
 	out, err := json.Marshal(v)
 	require.NoError(t, err)
 	// The one place a caller-chosen string appears is an unknown header's
@@ -611,7 +611,89 @@ func TestValidationRevealsNoValue(t *testing.T) {
 	assert.Contains(t, string(out), "gov-client-"+strings.ToLower(marker))
 	rest := strings.ReplaceAll(string(out), "gov-client-"+strings.ToLower(marker), "")
 	assert.NotContains(t, strings.ToUpper(rest), marker)
-	_, err = ParseFraudHeaders(h)
+	_, err = Parse(h)
 	require.Error(t, err)
 	assert.NotContains(t, err.Error(), marker)
+}
+
+// TestValidatePerHeaderFindings checks the finding each malformed value of
+// one header gives, starting from HMRC's valid DESKTOP_APP_VIA_SERVER set.
+func TestValidatePerHeaderFindings(t *testing.T) {
+	t.Parallel()
+	const (
+		e = "error"
+		w = "warning"
+		r = "review"
+	)
+	tests := []struct {
+		header, value string
+		kind          string
+		msg           string
+	}{
+		{"Gov-Client-Device-ID", "beec798b b366", e, msgDeviceASCII},
+		{"Gov-Client-Device-ID", "00000000-0000-0000-0000-000000000000", r, msgNilUUID},
+		{"Gov-Client-Device-ID", "abc123", w, msgIDLonger},
+		{"Gov-Client-Device-ID", "0123456789abcdef0123456789abcdef0", w, msgUUID},
+		{"Gov-Client-Device-ID", "alice@example.com", w, msgIDEmail},
+		{"Gov-Client-Device-ID", "null", r, msgPlaceholder},
+		{"Gov-Client-Local-IPs", "10.1.2.3,,10.1.2.4", e, msgListEmpty},
+		{"Gov-Client-Local-IPs", "10.1.2.3,%zz", e, msgListNotEncoded},
+		{"Gov-Client-Local-IPs", "10.1.2.3,host.local", e, msgNotIP},
+		{"Gov-Client-Local-IPs", "127.0.0.1,%3A%3A1", r, msgLoopbackOnly},
+		{"Gov-Client-MAC-Addresses", "ea%3A43", e, msgNotMAC},
+		{"Gov-Client-MAC-Addresses", "02%3A00%3A00%3A00%3A00%3A00", r, msgFakeMAC},
+		{"Gov-Client-Screens", "height=1080&scaling-factor=1&colour-depth=24", e, msgWidthMissing},
+		{"Gov-Client-Screens", "width=1920&height=1080&scaling-factor=-1&colour-depth=24", e, msgScalingInvalid},
+		{"Gov-Client-Screens", "width=1920&height=1080&scaling-factor=1&colour-depth=x", e, msgDepthInvalid},
+		{"Gov-Client-Window-Size", "width=1256", e, msgWindowMissing},
+		{"Gov-Client-Window-Size", "width=1256&height=0", e, msgWindowInvalid},
+		{"Gov-Client-User-Agent", "os-version=10&device-manufacturer=Dell&device-model=X", e, msgOSFamilyMissing},
+		{"Gov-Vendor-License-IDs", "my-licensed-software=", e, msgLicenseMissing},
+		{"Gov-Vendor-License-IDs", "my-licensed-software=licence-key-in-clear", w, msgNotHashed},
+		{"Gov-Vendor-Product-Name", "Product%2", e, msgProductNotEncoded},
+		{"Gov-Vendor-Product-Name", "Product%00Name", e, msgBadText},
+		{"Gov-Vendor-Product-Name", "Product+Name", r, msgPlus},
+		{"Gov-Vendor-Product-Name", "undefined", r, msgPlaceholder},
+		{"Gov-Vendor-Version", "my-desktop-app=&my-server=1", e, msgVersionMissing},
+	}
+	for _, tt := range tests {
+		t.Run(tt.header+" "+tt.value, func(t *testing.T) {
+			t.Parallel()
+			h := exampleHeader(t, DesktopAppViaServer)
+			h.Set(tt.header, tt.value)
+			v := Validate(h)
+			lname := strings.ToLower(tt.header)
+			var got []Finding
+			switch tt.kind {
+			case e:
+				got = v.Errors
+			default:
+				got = v.Warnings
+			}
+			code := CodeInvalidHeader
+			switch tt.kind {
+			case w:
+				code = CodePotentiallyInvalidHeader
+			case r:
+				code = CodeProductionReview
+			}
+			assert.Contains(t, got, finding(code, tt.msg, lname), "errors %v, warnings %v", v.Errors, v.Warnings)
+		})
+	}
+}
+
+// TestValidateBrowserUserAgent checks Gov-Client-Browser-JS-User-Agent,
+// which is sent as it is: not percent-encoded, printable US-ASCII.
+func TestValidateBrowserUserAgent(t *testing.T) {
+	t.Parallel()
+	for value, want := range map[string]Finding{
+		"Mozilla/5.0\x01":       finding(CodeInvalidHeader, msgASCII, "gov-client-browser-js-user-agent"),
+		"Mozilla%2F5.0%20(X11)": finding(CodeInvalidHeader, msgJSEncoded, "gov-client-browser-js-user-agent"),
+		"undefined":             finding(CodeProductionReview, msgPlaceholder, "gov-client-browser-js-user-agent"),
+	} {
+		h := exampleHeader(t, WebAppViaServer)
+		h.Set("Gov-Client-Browser-JS-User-Agent", value)
+		v := Validate(h)
+		assert.Contains(t, append(v.Errors, v.Warnings...), want, "%q", value)
+	}
 }

@@ -1,6 +1,6 @@
 //go:build !linux && !darwin && !windows
 
-package vat
+package fraud
 
 import "runtime"
 
