@@ -543,8 +543,7 @@ func (c *Client) send(ctx context.Context, r *request, target, path string, payl
 		if o.local {
 			return resp, attempt - 1, err
 		}
-		var te *TransportError
-		if errors.As(err, &te) {
+		if te, ok := err.(*TransportError); ok {
 			te.Attempts = attempt
 		}
 		if err == nil && resp.status == http.StatusUnauthorized && !replayed {
@@ -608,19 +607,11 @@ func (c *Client) attempt(ctx context.Context, r *request, target, path string, p
 	if payload != nil {
 		body = bytes.NewReader(payload)
 	}
-	reqCtx, unwritten := ctx, (*atomic.Bool)(nil)
+	reqCtx, ww := ctx, (*writeWatch)(nil)
 	if r.method != http.MethodGet {
-		// A request whose writing failed cannot have reached HMRC whole.
-		// Only a reported write error counts: a request whose writing was
-		// not reported (yet) may have reached HMRC.
-		unwritten = new(atomic.Bool)
-		reqCtx = httptrace.WithClientTrace(ctx, &httptrace.ClientTrace{
-			WroteRequest: func(i httptrace.WroteRequestInfo) {
-				if i.Err != nil {
-					unwritten.Store(true)
-				}
-			},
-		})
+		ww = &writeWatch{}
+		ww.trace.WroteRequest = ww.wrote
+		reqCtx = httptrace.WithClientTrace(ctx, &ww.trace)
 	}
 	req, err := http.NewRequestWithContext(reqCtx, r.method, target, body)
 	if err != nil {
@@ -664,7 +655,7 @@ func (c *Client) attempt(ctx context.Context, r *request, target, path string, p
 			err = ue.Err
 		}
 		c.log(ctx, r, path, 0, nil, n, start, err)
-		return outcome{tok: tok, err: &TransportError{Method: r.method, Path: path, Attempts: n, Err: err, unwritten: unwritten != nil && unwritten.Load()}}
+		return outcome{tok: tok, err: &TransportError{Method: r.method, Path: path, Attempts: n, Err: err, unwritten: ww != nil && ww.failed.Load()}}
 	}
 	defer res.Body.Close()
 	data, readErr := readBody(res.Body)
@@ -676,6 +667,20 @@ func (c *Client) attempt(ctx context.Context, r *request, target, path string, p
 			Err: redactErr(readErr, secretsOf(h))}}
 	}
 	return outcome{resp: resp, tok: tok}
+}
+
+// writeWatch learns whether writing a request failed: such a request cannot
+// have reached HMRC whole. Only a reported write error counts: a request
+// whose writing was not reported (yet) may have reached HMRC.
+type writeWatch struct {
+	trace  httptrace.ClientTrace
+	failed atomic.Bool
+}
+
+func (w *writeWatch) wrote(i httptrace.WroteRequestInfo) {
+	if i.Err != nil {
+		w.failed.Store(true)
+	}
 }
 
 // fraudHeaders collects the fraud prevention headers for one attempt and
