@@ -159,6 +159,10 @@ func (c *Client) submit(ctx context.Context, vrn VRN, r Return, opts []CallOptio
 	if err != nil {
 		return nil, err
 	}
+	var readOpts []CallOption // reading back carries the call's fraud headers
+	if cc.fraud != nil {
+		readOpts = append(readOpts, WithCallFraudHeaders(cc.fraud))
+	}
 	for sent := 1; ; sent++ {
 		resp, err := c.do(ctx, &request{op: "SubmitReturn", method: http.MethodPost, path: vatPath(vrn, "returns"), body: r, want: http.StatusCreated}, nil, opts)
 		switch {
@@ -167,7 +171,7 @@ func (c *Client) submit(ctx context.Context, vrn VRN, r Return, opts []CallOptio
 			return rc, redactErr(err, secretsOf(resp.sent))
 		case errors.Is(err, ErrDuplicateSubmission):
 			sctx, cancel := c.settleContext(ctx)
-			rc, _, _ := c.check(sctx, vrn, r)
+			rc, _, _ := c.check(sctx, vrn, r, readOpts)
 			cancel()
 			if rc != nil {
 				rc.CorrelationID = resp.header.Get("X-CorrelationId")
@@ -178,7 +182,7 @@ func (c *Client) submit(ctx context.Context, vrn VRN, r Return, opts []CallOptio
 			return nil, err
 		}
 		inFlight := mayBeInFlight(resp, err)
-		rc, other, check := c.settle(ctx, vrn, r, inFlight)
+		rc, other, check := c.settle(ctx, vrn, r, inFlight, readOpts)
 		if rc != nil {
 			return rc, nil
 		}
@@ -203,17 +207,17 @@ func (c *Client) settleContext(ctx context.Context) (context.Context, context.Ca
 // settle reads back an uncertain submission. When the request may still be
 // in flight and the first read finds nothing, it reads again after the
 // SettlePolicy's Delay before concluding ErrSubmissionNotReceived.
-func (c *Client) settle(ctx context.Context, vrn VRN, r Return, inFlight bool) (*Receipt, *Return, error) {
+func (c *Client) settle(ctx context.Context, vrn VRN, r Return, inFlight bool, opts []CallOption) (*Receipt, *Return, error) {
 	sctx, cancel := c.settleContext(ctx)
 	defer cancel()
-	rc, other, err := c.check(sctx, vrn, r)
+	rc, other, err := c.check(sctx, vrn, r, opts)
 	if !inFlight || !errors.Is(err, ErrSubmissionNotReceived) {
 		return rc, other, err
 	}
 	if werr := c.cfg.sleep(sctx, c.cfg.settle.Delay); werr != nil {
 		return nil, nil, fmt.Errorf("vat: SubmitReturn: HMRC held no return for %s, and there was no time left to read again (the submission may still be in flight): %w", r.PeriodKey, werr)
 	}
-	return c.check(sctx, vrn, r)
+	return c.check(sctx, vrn, r, opts)
 }
 
 // uncertain reports a failed submission that HMRC may nevertheless have
@@ -261,12 +265,13 @@ func mayBeInFlight(resp *response, err error) bool {
 // period is still open (the return can be sent); an *APIError matching
 // ErrDuplicateSubmission when HMRC holds a different return for the period;
 // anything else when the check itself failed, in which case the outcome is
-// still unknown.
-func (c *Client) CheckSubmission(ctx context.Context, vrn VRN, r Return) (*Receipt, error) {
+// still unknown. opts apply to each read (for example
+// WithCallFraudHeaders).
+func (c *Client) CheckSubmission(ctx context.Context, vrn VRN, r Return, opts ...CallOption) (*Receipt, error) {
 	if err := validate("CheckSubmission", vrn.check, r.PeriodKey.check); err != nil {
 		return nil, err
 	}
-	rc, other, err := c.check(ctx, vrn, r)
+	rc, other, err := c.check(ctx, vrn, r, opts)
 	if other != nil {
 		return nil, &APIError{StatusCode: http.StatusForbidden, Code: "DUPLICATE_SUBMISSION",
 			Message: "HMRC holds a different return for period " + string(r.PeriodKey)}
@@ -275,9 +280,9 @@ func (c *Client) CheckSubmission(ctx context.Context, vrn VRN, r Return) (*Recei
 }
 
 // check is CheckSubmission, returning the different return HMRC holds for
-// the period, if it holds one, instead of an error.
-func (c *Client) check(ctx context.Context, vrn VRN, r Return) (*Receipt, *Return, error) {
-	filed, err := c.ViewReturn(ctx, vrn, r.PeriodKey)
+// the period, if it holds one, instead of an error; opts go to its reads.
+func (c *Client) check(ctx context.Context, vrn VRN, r Return, opts []CallOption) (*Receipt, *Return, error) {
+	filed, err := c.ViewReturn(ctx, vrn, r.PeriodKey, opts...)
 	switch {
 	case err == nil && sameReturn(*filed, r):
 		return &Receipt{Recovered: true, Filed: filed}, nil, nil
@@ -286,7 +291,7 @@ func (c *Client) check(ctx context.Context, vrn VRN, r Return) (*Receipt, *Retur
 	case !errors.Is(err, ErrNotFound):
 		return nil, nil, err
 	}
-	open, err := c.Obligations(ctx, vrn, ObligationsQuery{Status: ObligationOpen})
+	open, err := c.Obligations(ctx, vrn, ObligationsQuery{Status: ObligationOpen}, opts...)
 	if err != nil && !errors.Is(err, ErrNotFound) {
 		return nil, nil, fmt.Errorf("vat: CheckSubmission: HMRC holds no return for %s, and reading its obligations failed: %w", r.PeriodKey, err)
 	}

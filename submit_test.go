@@ -581,3 +581,22 @@ func TestWithSettlePolicy(t *testing.T) {
 		assert.ErrorContains(t, err, "WithSettlePolicy")
 	}
 }
+
+func TestReadingBackCarriesTheCallsFraudHeaders(t *testing.T) {
+	t.Parallel()
+	c, mux := setup(t)
+	s := newReturnsStore(t, mux)
+	s.answer = func(n int, w http.ResponseWriter) (bool, bool) {
+		writeJSON(w, 500, `{"code":"INTERNAL_SERVER_ERROR","message":"An internal server error occurred"}`)
+		return false, true
+	}
+	var calls atomic.Int32
+	fh := exampleModel(t, DesktopAppDirect)
+	src := FraudHeaderSourceFunc(func(ctx context.Context) (*FraudHeaders, error) {
+		calls.Add(1)
+		return &fh, nil
+	})
+	_, err := c.SubmitReturn(context.Background(), "123456789", exampleReturn(), WithCallFraudHeaders(src))
+	assert.ErrorIs(t, err, ErrSubmissionNotReceived)
+	assert.Equal(t, int32(3), calls.Load(), "the submission, the return read back and the obligations all carry the call's headers")
+}
