@@ -18,7 +18,11 @@ var ErrSubmissionOutcomeUnknown = errors.New("vat: the outcome of the submission
 
 // ErrSubmissionNotReceived matches an *UncertainSubmissionError when
 // reading back proved that HMRC holds no return for the period and the
-// period is still open: the return can be sent again.
+// period is still open: the return can be sent again. When the first
+// request may still have been in flight, this is the finding of a second
+// read, SettlePolicy.Delay after the first. Should HMRC file the first
+// request after all, sending the same return again is answered
+// DUPLICATE_SUBMISSION, which SubmitReturn reports as filed (Recovered).
 var ErrSubmissionNotReceived = errors.New("vat: HMRC did not receive the return")
 
 // UncertainSubmissionError reports a submission that failed in a way that
