@@ -208,7 +208,7 @@ func TestDeadlineDuringRetriesIsVisible(t *testing.T) {
 		})
 		c, err := NewClient(WithHTTPClient(&http.Client{Transport: rt}), WithRateLimiter(NoRateLimit),
 			WithTokenSource(oauth2.StaticTokenSource(&oauth2.Token{AccessToken: "t"})),
-			WithRetry(RetryPolicy{MaxAttempts: 10, InitialBackoff: 20 * time.Second, MaxBackoff: 20 * time.Second}))
+			WithRetry(RetryPolicy{MaxAttempts: 10, InitialBackoff: 20 * time.Second, MaxBackoff: 40 * time.Second}))
 		require.NoError(t, err)
 		start := time.Now()
 		ctx, cancel := context.WithTimeout(context.Background(), 25*time.Second)
@@ -218,8 +218,9 @@ func TestDeadlineDuringRetriesIsVisible(t *testing.T) {
 		assert.ErrorIs(t, err, ErrServiceUnavailable)
 		var apiErr *APIError
 		require.ErrorAs(t, err, &apiErr)
-		// Waits are 10 to 20 s: the second attempt comes before the deadline,
-		// and no wait is begun that the deadline would cut short.
+		// The first wait is 10 to 20 s, so the second attempt comes before
+		// the deadline; the second wait, 20 to 40 s, would end after it, so
+		// it is not begun.
 		assert.Equal(t, int32(2), n.Load())
 		assert.Equal(t, int(n.Load()), apiErr.Attempts)
 		assert.Less(t, time.Since(start), 25*time.Second, "gave up before the deadline rather than wait in vain")
