@@ -10,8 +10,10 @@ import (
 	"log/slog"
 	"net"
 	"net/http"
+	"net/http/httptrace"
 	"net/url"
 	"strings"
+	"sync/atomic"
 	"time"
 
 	"github.com/go-mtd/vat/fraud"
@@ -55,6 +57,7 @@ type config struct {
 	logger    *slog.Logger
 	now       func() time.Time
 	retry     RetryPolicy
+	settle    SettlePolicy
 	limiter   Limiter
 	sleep     func(context.Context, time.Duration) error
 	fraud     fraud.Source
@@ -84,6 +87,7 @@ func NewClient(opts ...Option) (*Client, error) {
 		userAgent: "go-mtd-vat/" + Version,
 		now:       time.Now,
 		retry:     DefaultRetryPolicy(),
+		settle:    DefaultSettlePolicy(),
 		limiter:   NewApplicationLimiter(),
 		sleep:     wait.Sleep,
 	}
@@ -106,6 +110,7 @@ func NewClient(opts ...Option) (*Client, error) {
 	if err := cfg.check(); err != nil {
 		return nil, err
 	}
+	cfg.hc.CheckRedirect = redirectPolicy(cfg.hc.CheckRedirect) // on the Client's own copy
 	return &Client{cfg: cfg}, nil
 }
 
@@ -141,6 +146,36 @@ func (c *config) check() error {
 func WithPlainHTTP() Option {
 	return func(c *config) error {
 		c.plainHTTP = true
+		return nil
+	}
+}
+
+// maxRedirects is how many redirects a read follows, as net/http does.
+const maxRedirects = 10
+
+// redirectPolicy wraps the CheckRedirect of the Client's copy of the
+// *http.Client. A request other than GET or HEAD is never redirected: its
+// 3xx answer comes back to the pipeline, which reports it (a submission
+// redirected to a maintenance page is settled by reading back, never taken
+// for HMRC's acceptance, and never re-sent elsewhere by a 307 or 308). A
+// read follows at most 10 redirects, and only on the scheme and host it was
+// sent to (HMRC may move an endpoint with a redirect), so that its fraud
+// prevention headers and token never go to another host; a redirect
+// elsewhere is returned as an *APIError. Within those rules, the caller's
+// own CheckRedirect, if any, still decides.
+func redirectPolicy(next func(*http.Request, []*http.Request) error) func(*http.Request, []*http.Request) error {
+	return func(req *http.Request, via []*http.Request) error {
+		first := via[0]
+		if (first.Method != http.MethodGet && first.Method != http.MethodHead) ||
+			req.URL.Scheme != first.URL.Scheme || req.URL.Host != first.URL.Host {
+			return http.ErrUseLastResponse
+		}
+		if next != nil {
+			return next(req, via)
+		}
+		if len(via) >= maxRedirects {
+			return fmt.Errorf("stopped after %d redirects", maxRedirects)
+		}
 		return nil
 	}
 }
@@ -202,7 +237,10 @@ func isLoopback(host string) bool {
 
 // WithHTTPClient sets the *http.Client used to send requests. The Client
 // keeps a copy and never changes the original. The default has a 60-second
-// timeout.
+// timeout. The copy's redirect policy is narrowed: only GET and HEAD
+// requests follow redirects, at most 10, and only on the host they were
+// sent to; any other 3xx is returned as an *APIError. hc's CheckRedirect, if
+// set, is consulted for the redirects that remain.
 func WithHTTPClient(hc *http.Client) Option {
 	return func(c *config) error {
 		if hc == nil {
@@ -344,7 +382,8 @@ type ResponseMeta struct {
 
 // WithResponseMeta fills m with the status, correlation ID, headers and
 // attempt count of the call's final response, whether the call succeeds or
-// fails. m is left zero when no response was received.
+// fails. When no response was received, only Attempts is set (0 when nothing
+// was sent).
 func WithResponseMeta(m *ResponseMeta) CallOption {
 	return func(cc *callConfig) error {
 		if m == nil {
@@ -372,6 +411,7 @@ type request struct {
 	body   any      // marshalled as JSON when non-nil
 	auth   authKind
 	accept string // Accept header; "" means VAT (MTD) 1.0
+	want   int    // the documented success status; 0 means any 2xx
 }
 
 // response is what came back from HMRC.
@@ -407,23 +447,23 @@ func (c *Client) do(ctx context.Context, r *request, out any, opts []CallOption)
 			return nil, fmt.Errorf("vat: %s: encoding request body: %w", r.op, err)
 		}
 	}
-	resp, err := c.send(ctx, r, target, path, payload, &cc)
-	if resp != nil && cc.meta != nil {
-		*cc.meta = ResponseMeta{
-			StatusCode:    resp.status,
-			CorrelationID: resp.header.Get("X-CorrelationId"),
-			Header:        resp.header,
-			Attempts:      resp.attempts,
+	resp, sent, err := c.send(ctx, r, target, path, payload, &cc)
+	if cc.meta != nil {
+		*cc.meta = ResponseMeta{Attempts: sent}
+		if resp != nil {
+			*cc.meta = ResponseMeta{
+				StatusCode:    resp.status,
+				CorrelationID: resp.header.Get("X-CorrelationId"),
+				Header:        resp.header,
+				Attempts:      resp.attempts,
+			}
 		}
 	}
 	if err != nil {
 		return resp, err
 	}
-	if resp.status >= 400 {
-		e := newAPIError(r.method, path, resp.status, resp.header, resp.body, c.cfg.now())
-		e.Attempts = resp.attempts
-		e.redact(secretsOf(resp.sent))
-		return resp, e
+	if !r.success(resp.status) {
+		return resp, c.statusError(r, path, resp)
 	}
 	if out != nil {
 		if err := json.Unmarshal(resp.body, out); err != nil {
@@ -432,6 +472,16 @@ func (c *Client) do(ctx context.Context, r *request, out any, opts []CallOption)
 		}
 	}
 	return resp, nil
+}
+
+// success reports whether status is r's documented success: r.want, or
+// any 2xx when r has none. Anything else (a redirect not followed, a 2xx
+// other than the documented one, an error status) is an *APIError.
+func (r *request) success(status int) bool {
+	if r.want != 0 {
+		return status == r.want
+	}
+	return status >= 200 && status <= 299
 }
 
 func (c *Client) callConfig(r *request, opts []CallOption) (callConfig, error) {
@@ -491,10 +541,15 @@ func (c *Client) url(r *request) (target, path string, err error) {
 	return target, path, nil
 }
 
-// send runs the attempts of one call. A 401 INVALID_CREDENTIALS from a
-// refreshable token source is answered by one refresh and one replay: HMRC
-// did not process a request it refused to authenticate.
-func (c *Client) send(ctx context.Context, r *request, target, path string, payload []byte, cc *callConfig) (*response, error) {
+// send runs the attempts of one call, and returns the last response (nil
+// when none arrived), the number of times the request was sent, and the
+// error of the last attempt. A 401 INVALID_CREDENTIALS from a refreshable
+// token source is answered by one refresh and one replay: HMRC did not
+// process a request it refused to authenticate. When the context ends
+// during a wait between attempts (or would end before the next attempt),
+// the error is a *RetryCanceledError holding both the last failure and the
+// context's error.
+func (c *Client) send(ctx context.Context, r *request, target, path string, payload []byte, cc *callConfig) (*response, int, error) {
 	replayed := false
 	for attempt := 1; ; attempt++ {
 		o := c.attempt(ctx, r, target, path, payload, cc, attempt)
@@ -503,28 +558,48 @@ func (c *Client) send(ctx context.Context, r *request, target, path string, payl
 			resp.attempts = attempt
 		}
 		if o.local {
-			return resp, err
+			return resp, attempt - 1, err
+		}
+		if te, ok := err.(*TransportError); ok {
+			te.Attempts = attempt
 		}
 		if err == nil && resp.status == http.StatusUnauthorized && !replayed {
 			if rts, ok := c.source(r.auth).(RefreshingTokenSource); ok && isCodeInBody(resp, "INVALID_CREDENTIALS") {
 				replayed = true
 				if _, err := rts.RefreshToken(ctx, o.tok); err != nil {
-					return resp, fmt.Errorf("vat: %s %s: access token refused by HMRC and could not be refreshed: %w", r.method, path, err)
+					return resp, attempt, fmt.Errorf("vat: %s %s: access token refused by HMRC and could not be refreshed: %w", r.method, path, err)
 				}
 				continue
 			}
 		}
-		if attempt < c.cfg.retry.MaxAttempts && ctx.Err() == nil && shouldRetry(r, resp, err) {
+		if attempt < c.cfg.retry.MaxAttempts && shouldRetry(r, resp, err) {
 			var retryAfter time.Duration
 			if resp != nil {
 				retryAfter = parseRetryAfter(resp.header.Get("Retry-After"), c.cfg.now())
 			}
-			if c.wait(ctx, c.cfg.retry.backoff(attempt, retryAfter)) {
+			stop := c.wait(ctx, c.cfg.retry.backoff(attempt, retryAfter))
+			if stop == nil {
 				continue
 			}
+			if err == nil {
+				// A response to retry (429, 5xx) that is not yet an error.
+				err = c.statusError(r, path, resp)
+			}
+			if !errors.Is(err, stop) { // a failure the context caused already says so
+				err = &RetryCanceledError{Err: err, Cause: stop}
+			}
 		}
-		return resp, err
+		return resp, attempt, err
 	}
+}
+
+// statusError is the *APIError of a response whose status is not r's
+// success.
+func (c *Client) statusError(r *request, path string, resp *response) *APIError {
+	e := newAPIError(r.method, path, resp.status, resp.header, resp.body, c.cfg.now())
+	e.Attempts = resp.attempts
+	e.redact(secretsOf(resp.sent))
+	return e
 }
 
 // outcome is the result of one attempt.
@@ -549,7 +624,13 @@ func (c *Client) attempt(ctx context.Context, r *request, target, path string, p
 	if payload != nil {
 		body = bytes.NewReader(payload)
 	}
-	req, err := http.NewRequestWithContext(ctx, r.method, target, body)
+	reqCtx, ww := ctx, (*writeWatch)(nil)
+	if r.method != http.MethodGet {
+		ww = &writeWatch{}
+		ww.trace.WroteRequest = ww.wrote
+		reqCtx = httptrace.WithClientTrace(ctx, &ww.trace)
+	}
+	req, err := http.NewRequestWithContext(reqCtx, r.method, target, body)
 	if err != nil {
 		return outcome{err: fmt.Errorf("vat: %s: %w", r.op, err), local: true}
 	}
@@ -591,30 +672,33 @@ func (c *Client) attempt(ctx context.Context, r *request, target, path string, p
 			err = ue.Err
 		}
 		c.log(ctx, r, path, 0, nil, n, start, err)
-		return outcome{tok: tok, err: &transportError{method: r.method, path: path, err: err}}
+		return outcome{tok: tok, err: &TransportError{Method: r.method, Path: path, Attempts: n, Err: err, unwritten: ww != nil && ww.failed.Load()}}
 	}
 	defer res.Body.Close()
 	data, readErr := readBody(res.Body)
 	resp := &response{status: res.StatusCode, header: res.Header, body: data, attempts: n, sent: h}
 	c.log(ctx, r, path, res.StatusCode, res.Header, n, start, readErr)
-	if readErr != nil && res.StatusCode < 400 {
+	if readErr != nil {
+		// Whatever the status, a body not read whole is never decoded.
 		return outcome{resp: resp, tok: tok, err: &DecodeError{StatusCode: res.StatusCode, CorrelationID: res.Header.Get("X-CorrelationId"), Method: r.method, Path: path,
 			Err: redactErr(readErr, secretsOf(h))}}
 	}
 	return outcome{resp: resp, tok: tok}
 }
 
-// transportError is a failure to exchange a request and response with HMRC:
-// no response arrived.
-type transportError struct {
-	method, path string
-	err          error
+// writeWatch learns whether writing a request failed: such a request cannot
+// have reached HMRC whole. Only a reported write error counts: a request
+// whose writing was not reported (yet) may have reached HMRC.
+type writeWatch struct {
+	trace  httptrace.ClientTrace
+	failed atomic.Bool
 }
 
-func (e *transportError) Error() string {
-	return "vat: " + e.method + " " + e.path + ": " + e.err.Error()
+func (w *writeWatch) wrote(i httptrace.WroteRequestInfo) {
+	if i.Err != nil {
+		w.failed.Store(true)
+	}
 }
-func (e *transportError) Unwrap() error { return e.err }
 
 // secretsOf lists what a request carried that must never appear in an
 // error: the access token and every fraud prevention header value, whole

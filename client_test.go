@@ -156,6 +156,58 @@ func TestWithHTTPClientKeepsCallersClientIntact(t *testing.T) {
 	assert.Equal(t, int32(1), calls.Load(), "the caller's transport is used")
 	assert.Equal(t, before.Timeout, hc.Timeout)
 	assert.NotSame(t, hc, c.cfg.hc, "the client keeps its own copy")
+	assert.Nil(t, hc.CheckRedirect, "the caller's redirect policy is left alone")
+}
+
+func TestRedirects(t *testing.T) {
+	t.Parallel()
+	other := httptest.NewServer(http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
+		t.Errorf("a redirect to another host was followed: %s %s", r.Method, r.URL)
+	}))
+	t.Cleanup(other.Close)
+	c, mux := setup(t)
+	mux.HandleFunc("GET /organisations/vat/123456789/obligations", func(w http.ResponseWriter, r *http.Request) {
+		if r.URL.Query().Get("status") == "F" {
+			w.Header().Set("Location", other.URL+"/maintenance")
+			w.WriteHeader(http.StatusFound)
+			return
+		}
+		http.Redirect(w, r, "/base/organisations/vat/123456789/moved?"+r.URL.RawQuery, http.StatusMovedPermanently)
+	})
+	var auth string
+	mux.HandleFunc("GET /organisations/vat/123456789/moved", func(w http.ResponseWriter, r *http.Request) {
+		auth = r.Header.Get("Authorization")
+		writeJSON(w, 200, `{"obligations":[]}`)
+	})
+	_, err := c.Obligations(context.Background(), "123456789", ObligationsQuery{Status: ObligationOpen})
+	require.NoError(t, err, "a read follows a redirect on its own host")
+	assert.Equal(t, "Bearer "+testToken, auth)
+
+	var meta ResponseMeta
+	_, err = c.Obligations(context.Background(), "123456789",
+		ObligationsQuery{From: NewDate(2017, 1, 1), To: NewDate(2017, 3, 31), Status: ObligationFulfilled}, WithResponseMeta(&meta))
+	var apiErr *APIError
+	require.ErrorAs(t, err, &apiErr, "a redirect to another host is not followed, and is an error")
+	assert.Equal(t, http.StatusFound, apiErr.StatusCode)
+	assert.Equal(t, http.StatusFound, meta.StatusCode)
+	assert.Contains(t, err.Error(), "302")
+}
+
+func TestTruncatedErrorBodyIsNotDecodedAsWhole(t *testing.T) {
+	t.Parallel()
+	c, mux := setup(t, WithRetry(RetryPolicy{MaxAttempts: 1}))
+	mux.HandleFunc("GET /organisations/vat/123456789/obligations", func(w http.ResponseWriter, r *http.Request) {
+		w.Header().Set("Content-Type", "application/json")
+		w.Header().Set("Content-Length", "300")
+		w.WriteHeader(403)
+		io.WriteString(w, `{"code":"CLIENT_OR_AGENT_NOT_AUTHORISED","mess`)
+	})
+	_, err := c.Obligations(context.Background(), "123456789", ObligationsQuery{Status: ObligationOpen})
+	var apiErr *APIError
+	assert.False(t, errors.As(err, &apiErr), "an error body cut short is not HMRC's error: %v", err)
+	var de *DecodeError
+	require.ErrorAs(t, err, &de)
+	assert.Equal(t, 403, de.StatusCode)
 }
 
 type roundTripFunc func(*http.Request) (*http.Response, error)
@@ -458,6 +510,34 @@ func TestTransportErrors(t *testing.T) {
 	assert.ErrorIs(t, err, context.DeadlineExceeded)
 	assert.Contains(t, err.Error(), "vat: GET /organisations/vat/123456789/obligations")
 	assert.NotContains(t, err.Error(), testToken)
+}
+
+func TestTransportErrorAfterRetriesHasTheAttemptCount(t *testing.T) {
+	t.Parallel()
+	c, mux := setup(t)
+	mux.HandleFunc("GET /organisations/vat/123456789/obligations", func(w http.ResponseWriter, r *http.Request) {
+		conn, _, err := w.(http.Hijacker).Hijack()
+		require.NoError(t, err)
+		conn.Close() // never an answer
+	})
+	var meta ResponseMeta
+	_, err := c.Obligations(context.Background(), "123456789", ObligationsQuery{Status: ObligationOpen}, WithResponseMeta(&meta))
+	var te *TransportError
+	require.ErrorAs(t, err, &te)
+	assert.Equal(t, 4, te.Attempts, "every attempt of the default policy was made")
+	assert.Equal(t, "GET", te.Method)
+	assert.Equal(t, "/base/organisations/vat/123456789/obligations", te.Path)
+	assert.Contains(t, err.Error(), "(after 4 attempts)")
+	assert.NotContains(t, err.Error(), testToken)
+	assert.Equal(t, 4, meta.Attempts, "the attempts are reported even though no response arrived")
+	assert.Zero(t, meta.StatusCode)
+
+	// Nothing sent: no attempt.
+	c2, _ := setup(t, WithTokenSource(failingSource{}))
+	meta = ResponseMeta{Attempts: 99}
+	_, err = c2.Obligations(context.Background(), "123456789", ObligationsQuery{Status: ObligationOpen}, WithResponseMeta(&meta))
+	require.Error(t, err)
+	assert.Zero(t, meta.Attempts)
 }
 
 func TestLoggingNeverShowsSecrets(t *testing.T) {

@@ -6,6 +6,7 @@ import (
 	"fmt"
 	"mime"
 	"net/http"
+	"net/url"
 	"strconv"
 	"strings"
 	"time"
@@ -216,7 +217,9 @@ func (f FieldError) String() string {
 }
 
 // APIError is HMRC's answer to a request that failed with an HTTP status of
-// 400 or more. It decodes every body shape HMRC's services send: a simple
+// 400 or more, or with a status the endpoint does not answer on success: a
+// redirect that was not followed (3xx: see WithHTTPClient), or a 2xx other
+// than the endpoint's documented one. It decodes every body shape HMRC's services send: a simple
 // {code, message}; a wrapper (INVALID_REQUEST or BUSINESS_ERROR) whose real
 // codes are in Errors; the legacy {"statusCode":400,"message":"CODE"} form,
 // whose message is the code; an empty body; and bodies that are not JSON
@@ -365,6 +368,11 @@ func newAPIError(method, path string, status int, h http.Header, body []byte, no
 		Path:          path,
 		RetryAfter:    parseRetryAfter(h.Get("Retry-After"), now),
 	}
+	defer func() {
+		if loc := redirectTarget(h); status >= 300 && status < 400 && loc != "" {
+			e.Message = "redirect to " + loc
+		}
+	}()
 	trimmed := bytes.TrimSpace(body)
 	if len(trimmed) == 0 {
 		return e
@@ -396,6 +404,21 @@ func newAPIError(method, path string, status int, h http.Header, body []byte, no
 		e.Message = "response of type " + mt
 	}
 	return e
+}
+
+// redirectTarget returns the Location of a redirect without its query and
+// fragment, which could carry anything.
+func redirectTarget(h http.Header) string {
+	loc := h.Get("Location")
+	if loc == "" {
+		return ""
+	}
+	u, err := url.Parse(loc)
+	if err != nil {
+		return "(unreadable Location)"
+	}
+	u.RawQuery, u.Fragment, u.User = "", "", nil
+	return truncate(u.String(), 200)
 }
 
 // oneLine replaces control characters so that text from a response cannot
@@ -508,9 +531,12 @@ func validate(op string, checks ...func(*problems)) error {
 	return &ValidationError{Op: op, Problems: p}
 }
 
-// DecodeError reports a successful HTTP status whose body could not be read
-// or decoded. The request reached HMRC; StatusCode and CorrelationID say how
-// it ended.
+// DecodeError reports a response whose body could not be read whole (the
+// connection was lost part way, or the body is over 1 MiB) or, for a
+// successful status, could not be decoded. The request reached HMRC;
+// StatusCode and CorrelationID say how it ended. An error status (400 or
+// more) whose body was cut short is a DecodeError, not an *APIError: what
+// arrived of the body is never read as if it were whole.
 type DecodeError struct {
 	// StatusCode is the HTTP status of the response, for example 200.
 	StatusCode int
@@ -533,3 +559,56 @@ func (e *DecodeError) Error() string {
 
 // Unwrap returns the cause.
 func (e *DecodeError) Unwrap() error { return e.Err }
+
+// TransportError reports a request that got no HTTP response: the
+// connection could not be opened or was lost, or the request timed out or
+// was cancelled. When retries were made, it is the failure of the last
+// attempt. errors.Is sees through it to the cause (context.DeadlineExceeded,
+// a *net.OpError, io.EOF, …).
+type TransportError struct {
+	// Method and Path are the request's method and escaped URL path.
+	Method, Path string
+	// Attempts is the number of times the request was sent.
+	Attempts int
+	// Err is the cause of the last attempt's failure.
+	Err error
+	// unwritten is true when writing the request to the connection failed,
+	// so the server cannot have received it whole.
+	unwritten bool
+}
+
+// Error returns one line: method, path, cause and the number of attempts.
+func (e *TransportError) Error() string {
+	s := "vat: " + e.Method + " " + e.Path + ": " + e.Err.Error()
+	if e.Attempts > 1 {
+		s += " (after " + strconv.Itoa(e.Attempts) + " attempts)"
+	}
+	return s
+}
+
+// Unwrap returns the cause.
+func (e *TransportError) Unwrap() error { return e.Err }
+
+// RetryCanceledError reports a call that failed and was not tried again
+// because its context ended: it was cancelled, or its deadline passed, or
+// the deadline would have passed before the next attempt could begin (the
+// Client does not begin a wait it cannot finish). Both stay visible:
+// errors.As finds the last attempt's failure (an *APIError, a
+// *TransportError, a *DecodeError), and errors.Is matches the context's
+// error (context.Canceled or context.DeadlineExceeded).
+type RetryCanceledError struct {
+	// Err is the failure of the last attempt.
+	Err error
+	// Cause is why no further attempt was made; it matches context.Canceled
+	// or context.DeadlineExceeded.
+	Cause error
+}
+
+// Error returns the last attempt's failure followed by why the Client
+// stopped retrying.
+func (e *RetryCanceledError) Error() string {
+	return e.Err.Error() + " (not retried: " + e.Cause.Error() + ")"
+}
+
+// Unwrap returns the last attempt's failure and the cause.
+func (e *RetryCanceledError) Unwrap() []error { return []error{e.Err, e.Cause} }

@@ -147,6 +147,8 @@ var faultRows = []fault{
 	{name: "reset after processing", fault: vattest.Fault{Times: 1, Action: vattest.FaultDropAfterProcessing}},
 	{name: "slow past deadline", fault: vattest.Fault{Times: 1, Delay: 2 * time.Second}, slow: true},
 	{name: "truncated body", fault: vattest.Fault{Times: 1, Status: 200, Body: []byte(`{"a":`), ContentLength: 4000}},
+	{name: "302 maintenance", fault: vattest.Fault{Times: 1, Status: 302, Location: "https://maintenance.invalid/vat", ContentType: "text/html",
+		Body: []byte("<html><head><title>Service unavailable</title></head><body>Down for maintenance</body></html>")}},
 	{name: "HTML error page", fault: vattest.Fault{Times: 1, Status: 502, ContentType: "text/html",
 		Body: []byte("<html><head><title>502 Bad Gateway</title></head><body>Bad Gateway</body></html>")}},
 	{name: "10 MB body", fault: vattest.Fault{Times: 1, Status: 200, Body: bytes.Repeat([]byte(" "), 10<<20)}},
@@ -166,6 +168,7 @@ func TestFaultMatrix(t *testing.T) {
 	transport := &http.Transport{DialContext: conns.dial, MaxIdleConnsPerHost: 4}
 	defer transport.CloseIdleConnections()
 	policy := vat.RetryPolicy{MaxAttempts: 4, InitialBackoff: 5 * time.Millisecond, MaxBackoff: 20 * time.Millisecond, MaxRetryAfter: 50 * time.Millisecond}
+	settle := vat.SettlePolicy{Delay: 5 * time.Millisecond, Timeout: 5 * time.Second}
 
 	outcomes := map[string]map[string]string{}
 	var posted, clientAccepted, hmrcAccepted int
@@ -185,7 +188,7 @@ func TestFaultMatrix(t *testing.T) {
 			}
 			require.Len(t, ended, 2)
 			c, err := vat.NewClient(vat.WithBaseURL(srv.URL), vat.WithHTTPClient(&http.Client{Transport: transport, Timeout: 10 * time.Second}),
-				vat.WithTokenSource(oauth2.StaticTokenSource(tok.OAuth2())), vat.WithRateLimiter(vat.NoRateLimit), vat.WithRetry(policy))
+				vat.WithTokenSource(oauth2.StaticTokenSource(tok.OAuth2())), vat.WithRateLimiter(vat.NoRateLimit), vat.WithRetry(policy), vat.WithSettlePolicy(settle))
 			require.NoError(t, err)
 			// Data for the reads: a return filed, its liability partly paid.
 			filed, err := c.SubmitReturn(context.Background(), vat.VRN(user.VRN), faultReturn(ended[0]))
@@ -308,7 +311,7 @@ func classify(rc *vat.Receipt, err error, meta vat.ResponseMeta) string {
 	case errors.As(err, &apiErr) && errors.Is(err, vat.ErrNotFound):
 		return fmt.Sprintf("none (%d tries)", apiErr.Attempts)
 	case errors.As(err, &apiErr):
-		return fmt.Sprintf("%d %s", apiErr.StatusCode, strings.Join(apiErr.Codes(), ","))
+		return strings.TrimSpace(fmt.Sprintf("%d %s", apiErr.StatusCode, strings.Join(apiErr.Codes(), ",")))
 	}
 	return "untyped error"
 }

@@ -17,7 +17,12 @@ import (
 // and 504 and connection failures; for a return submission, only 429 and a
 // connection that could not be opened, because those prove HMRC never saw
 // it. Waits grow exponentially with jitter, honour Retry-After up to
-// MaxRetryAfter, and end early when the context is done.
+// MaxRetryAfter, and end early when the context is done. When retries run
+// out, the error is the last attempt's, carrying the attempt count: an
+// *APIError, or a *TransportError when no response arrived. When the context
+// ends during a wait, or its deadline would pass before the next attempt
+// (the wait is then not begun), it is a *RetryCanceledError, which matches
+// both the last attempt's error and the context's.
 type RetryPolicy struct {
 	// MaxAttempts is the most times a request is sent, the first included.
 	// 1 turns retries off.
@@ -120,10 +125,10 @@ func shouldRetry(r *request, resp *response, err error) bool {
 	switch {
 	case err != nil && resp == nil:
 		return idempotent || notSent(err)
-	case err != nil: // a 2xx body that could not be read whole
-		return idempotent && !errors.Is(err, ErrResponseTooLarge)
 	case resp.status == http.StatusTooManyRequests:
 		return true
+	case err != nil: // a body that could not be read whole
+		return idempotent && !errors.Is(err, ErrResponseTooLarge)
 	}
 	return idempotent && retryableStatus(resp.status)
 }
@@ -153,11 +158,17 @@ func (p RetryPolicy) backoff(n int, retryAfter time.Duration) time.Duration {
 	return d/2 + rand.N(d/2+1)
 }
 
-// wait pauses before a retry. It returns false without waiting when the
-// context would end before the wait does.
-func (c *Client) wait(ctx context.Context, d time.Duration) bool {
-	if deadline, ok := ctx.Deadline(); ok && time.Until(deadline) < d {
-		return false
+// wait pauses d before a retry, and returns why it could not: the
+// context's error when it is done or ends during the wait, or, without
+// waiting, an error matching context.DeadlineExceeded when the deadline
+// would pass before the wait ends (the call gives up at once rather than
+// wait in vain).
+func (c *Client) wait(ctx context.Context, d time.Duration) error {
+	if err := ctx.Err(); err != nil {
+		return err
 	}
-	return c.cfg.sleep(ctx, d) == nil
+	if deadline, ok := ctx.Deadline(); ok && time.Until(deadline) < d {
+		return fmt.Errorf("the next attempt, due in %v, would begin after the context's deadline: %w", d.Round(time.Millisecond), context.DeadlineExceeded)
+	}
+	return c.cfg.sleep(ctx, d)
 }

@@ -3,13 +3,16 @@ package vat
 import (
 	"context"
 	"errors"
+	"io"
 	"net"
 	"net/http"
 	"net/http/httptest"
 	"strconv"
+	"strings"
 	"sync"
 	"sync/atomic"
 	"testing"
+	"testing/synctest"
 	"time"
 
 	"github.com/go-mtd/vat/internal/wait"
@@ -171,7 +174,11 @@ func TestWaitsEndWithTheContext(t *testing.T) {
 		go func() { time.Sleep(10 * time.Millisecond); cancel() }()
 	})
 	_, err := c.Obligations(ctx, "123456789", openQuery)
-	assert.ErrorIs(t, err, ErrServiceUnavailable, "the last HMRC answer is returned when the wait is cut short")
+	assert.ErrorIs(t, err, ErrServiceUnavailable, "the last HMRC answer stays visible when the wait is cut short")
+	assert.ErrorIs(t, err, context.Canceled, "and so does the cancellation that cut it short")
+	var apiErr *APIError
+	require.ErrorAs(t, err, &apiErr)
+	assert.Equal(t, 503, apiErr.StatusCode)
 	assert.Equal(t, int32(1), n.Load())
 
 	// A wait that would outlast the deadline is not started at all.
@@ -184,7 +191,40 @@ func TestWaitsEndWithTheContext(t *testing.T) {
 	defer dcancel()
 	_, err = c2.Obligations(dctx, "123456789", openQuery)
 	assert.ErrorIs(t, err, ErrServiceUnavailable)
+	assert.ErrorIs(t, err, context.DeadlineExceeded, "the call gave up because of its deadline, and says so")
+	assert.ErrorContains(t, err, "deadline")
+	require.ErrorAs(t, err, &apiErr)
 	assert.Empty(t, *waits)
+}
+
+func TestDeadlineDuringRetriesIsVisible(t *testing.T) {
+	t.Parallel()
+	synctest.Test(t, func(t *testing.T) {
+		var n atomic.Int32
+		rt := roundTripFunc(func(r *http.Request) (*http.Response, error) {
+			n.Add(1)
+			return &http.Response{StatusCode: 503, Header: http.Header{"Content-Type": {"application/json"}},
+				Body: io.NopCloser(strings.NewReader(`{"code":"SERVICE_UNAVAILABLE","message":"Internal server error"}`)), Request: r}, nil
+		})
+		c, err := NewClient(WithHTTPClient(&http.Client{Transport: rt}), WithRateLimiter(NoRateLimit),
+			WithTokenSource(oauth2.StaticTokenSource(&oauth2.Token{AccessToken: "t"})),
+			WithRetry(RetryPolicy{MaxAttempts: 10, InitialBackoff: 20 * time.Second, MaxBackoff: 40 * time.Second}))
+		require.NoError(t, err)
+		start := time.Now()
+		ctx, cancel := context.WithTimeout(context.Background(), 25*time.Second)
+		defer cancel()
+		_, err = c.Obligations(ctx, "123456789", openQuery)
+		assert.ErrorIs(t, err, context.DeadlineExceeded)
+		assert.ErrorIs(t, err, ErrServiceUnavailable)
+		var apiErr *APIError
+		require.ErrorAs(t, err, &apiErr)
+		// The first wait is 10 to 20 s, so the second attempt comes before
+		// the deadline; the second wait, 20 to 40 s, would end after it, so
+		// it is not begun.
+		assert.Equal(t, int32(2), n.Load())
+		assert.Equal(t, int(n.Load()), apiErr.Attempts)
+		assert.Less(t, time.Since(start), 25*time.Second, "gave up before the deadline rather than wait in vain")
+	})
 }
 
 func TestRetriesOffWithOneAttempt(t *testing.T) {

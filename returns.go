@@ -201,13 +201,16 @@ type submitResponse struct {
 // even if part of the answer cannot be read; the error is then
 // ErrReceiptIncomplete. Check the receipt before the error.
 //
-// A return is never sent twice blindly. When the outcome is uncertain (the
-// connection was lost after sending, the request timed out, or HMRC
-// answered 5xx), SubmitReturn reads the period's return back: if HMRC holds
-// this return, it returns a receipt marked Recovered; otherwise an
-// *UncertainSubmissionError saying what is known (ErrSubmissionNotReceived
-// or ErrSubmissionOutcomeUnknown). WithResubmitIfNotReceived allows one
-// resend when reading back proved HMRC did not receive it. A
+// A return is never sent twice blindly, and never redirected. When the
+// outcome is uncertain (the connection was lost after sending, the request
+// timed out, HMRC answered 5xx, or the answer was a redirect, a 2xx other
+// than 201, or cut short), SubmitReturn reads the period's return back,
+// even after ctx is done (see SettlePolicy): if HMRC holds this return, it
+// returns a receipt marked Recovered; otherwise an *UncertainSubmissionError
+// saying what is known (ErrSubmissionNotReceived, ErrDuplicateSubmission
+// when the period holds a different return, or ErrSubmissionOutcomeUnknown).
+// WithResubmitIfNotReceived allows one resend when reading back proved HMRC
+// did not receive it and the first request cannot still be in flight. A
 // DUPLICATE_SUBMISSION whose filed return equals this one is reported as
 // accepted (Recovered).
 func (c *Client) SubmitReturn(ctx context.Context, vrn VRN, r Return, opts ...CallOption) (*Receipt, error) {

@@ -4,9 +4,11 @@ import (
 	"context"
 	"errors"
 	"fmt"
+	"net"
 	"net/http"
 	"slices"
 	"strings"
+	"time"
 )
 
 // ErrSubmissionOutcomeUnknown matches an *UncertainSubmissionError when it
@@ -16,14 +18,20 @@ var ErrSubmissionOutcomeUnknown = errors.New("vat: the outcome of the submission
 
 // ErrSubmissionNotReceived matches an *UncertainSubmissionError when
 // reading back proved that HMRC holds no return for the period and the
-// period is still open: the return can be sent again.
+// period is still open: the return can be sent again. When the first
+// request may still have been in flight, this is the finding of a second
+// read, SettlePolicy.Delay after the first. Should HMRC file the first
+// request after all, sending the same return again is answered
+// DUPLICATE_SUBMISSION, which SubmitReturn reports as filed (Recovered).
 var ErrSubmissionNotReceived = errors.New("vat: HMRC did not receive the return")
 
 // UncertainSubmissionError reports a submission that failed in a way that
 // does not say whether HMRC filed the return (the connection was lost after
-// the return was sent, the request timed out, or HMRC answered 5xx), and
-// what reading back established. errors.Is matches
-// ErrSubmissionOutcomeUnknown or ErrSubmissionNotReceived, and the Cause.
+// the return was sent, the request timed out, HMRC answered 5xx, or the
+// answer was a redirect, a 2xx other than 201, or cut short), and what
+// reading back established. errors.Is matches ErrSubmissionOutcomeUnknown,
+// ErrSubmissionNotReceived or ErrDuplicateSubmission (HMRC holds a
+// different return for the period), and the Cause.
 type UncertainSubmissionError struct {
 	// VRN and PeriodKey identify the return.
 	VRN       VRN
@@ -33,6 +41,9 @@ type UncertainSubmissionError struct {
 	// NotReceived is true when HMRC holds no return for the period and the
 	// period is still open, so the return can be sent again.
 	NotReceived bool
+	// Other is the return HMRC holds for the period when it is not this
+	// one: this return was not filed and cannot be (DUPLICATE_SUBMISSION).
+	Other *Return
 	// Check is why reading back could not settle the outcome, when it could
 	// not.
 	Check error
@@ -42,9 +53,12 @@ type UncertainSubmissionError struct {
 func (e *UncertainSubmissionError) Error() string {
 	var b strings.Builder
 	fmt.Fprintf(&b, "vat: SubmitReturn %s %s: ", e.VRN, e.PeriodKey)
-	if e.NotReceived {
+	switch {
+	case e.NotReceived:
 		b.WriteString("HMRC did not receive the return and the period is still open; it can be sent again")
-	} else {
+	case e.Other != nil:
+		b.WriteString("HMRC holds a different return for the period (DUPLICATE_SUBMISSION); this one was not filed")
+	default:
 		b.WriteString("the outcome is unknown; do not send the return again before checking")
 		if e.Check != nil {
 			fmt.Fprintf(&b, " (checking failed: %v)", e.Check)
@@ -54,9 +68,18 @@ func (e *UncertainSubmissionError) Error() string {
 	return b.String()
 }
 
-// Is matches ErrSubmissionOutcomeUnknown or ErrSubmissionNotReceived.
+// Is matches ErrSubmissionOutcomeUnknown, ErrSubmissionNotReceived or
+// ErrDuplicateSubmission, according to what reading back established.
 func (e *UncertainSubmissionError) Is(target error) bool {
-	return (target == ErrSubmissionOutcomeUnknown && !e.NotReceived) || (target == ErrSubmissionNotReceived && e.NotReceived)
+	switch target {
+	case ErrSubmissionNotReceived:
+		return e.NotReceived
+	case ErrDuplicateSubmission:
+		return e.Other != nil
+	case ErrSubmissionOutcomeUnknown:
+		return !e.NotReceived && e.Other == nil
+	}
+	return false
 }
 
 // Unwrap returns the Cause.
@@ -65,8 +88,14 @@ func (e *UncertainSubmissionError) Unwrap() error { return e.Cause }
 // WithResubmitIfNotReceived lets SubmitReturn send a return a second time
 // when the first attempt's outcome was uncertain and reading back then
 // proved that HMRC did not receive it (no return for the period, and the
-// period still open). Without it, SubmitReturn returns
-// ErrSubmissionNotReceived and leaves the decision to the caller.
+// period still open), provided the first request cannot still be in flight:
+// HMRC answered it itself (a 500 or 503 with HMRC's JSON error body), or
+// answered with a redirect, or it was never written whole. After a timeout,
+// a 502 or 504, a body cut short or a connection lost once the return was
+// sent, HMRC may still file the first request, and SubmitReturn returns
+// ErrSubmissionNotReceived instead of resending. Without this option,
+// SubmitReturn returns ErrSubmissionNotReceived and leaves the decision to
+// the caller.
 func WithResubmitIfNotReceived() CallOption {
 	return func(cc *callConfig) error {
 		cc.resubmit = true
@@ -74,21 +103,81 @@ func WithResubmitIfNotReceived() CallOption {
 	}
 }
 
+// SettlePolicy says how SubmitReturn settles an uncertain outcome by
+// reading back what HMRC holds for the period.
+type SettlePolicy struct {
+	// Delay is the wait before reading a second time when the first read
+	// found no return but the submission may still be in flight (a timeout,
+	// a 502 or 504, an answer cut short, a connection lost after the return
+	// was sent): HMRC may file it moments later. ErrSubmissionNotReceived is
+	// concluded only if the second read finds no return either.
+	Delay time.Duration
+	// Timeout bounds the whole of the reading back, Delay included. Reading
+	// back keeps the caller's context values but not its cancellation or
+	// deadline, so that a return HMRC filed is found even when the call
+	// timed out: SubmitReturn can outlast its context by up to Timeout.
+	Timeout time.Duration
+}
+
+// DefaultSettlePolicy is the policy of a new Client: a second read 5 s
+// after the first, and at most 30 s of reading back.
+func DefaultSettlePolicy() SettlePolicy {
+	return SettlePolicy{Delay: 5 * time.Second, Timeout: 30 * time.Second}
+}
+
+// WithSettlePolicy sets how SubmitReturn reads back an uncertain
+// submission (see SettlePolicy).
+func WithSettlePolicy(p SettlePolicy) Option {
+	return func(c *config) error {
+		switch {
+		case p.Delay < 0:
+			return fmt.Errorf("vat: WithSettlePolicy: negative Delay %v", p.Delay)
+		case p.Timeout <= p.Delay:
+			return fmt.Errorf("vat: WithSettlePolicy: Timeout %v leaves no time to read after the Delay of %v", p.Timeout, p.Delay)
+		}
+		c.settle = p
+		return nil
+	}
+}
+
 // submit sends r and settles uncertain outcomes by reading, never by
 // sending again blindly.
+//
+// The rule: a failure is uncertain unless it proves HMRC did not file the
+// return (a 4xx answer read whole, a 429, a connection that could not be
+// opened). An uncertain failure is settled by reading back, on a context
+// that keeps the caller's values but not its cancellation, bounded by the
+// SettlePolicy. It is "possibly in flight" when HMRC may still be
+// processing the request: a timeout or cancellation after the request was
+// written, a connection lost after the request was written whole, a 502 or
+// 504, or any 5xx whose body is not HMRC's JSON error (a gateway's page, or
+// a body cut short). Then "not received" is concluded only after a second
+// read, SettlePolicy.Delay later, and the return is never resent. It is
+// "finished" when whoever answered did so for good: a 500 or 503 with
+// HMRC's JSON error body, a redirect, a 2xx other than 201, a 4xx whose
+// body was cut short, or a connection lost before the request was written
+// whole (writing it failed); one read settles it, and
+// WithResubmitIfNotReceived may resend.
 func (c *Client) submit(ctx context.Context, vrn VRN, r Return, opts []CallOption) (*Receipt, error) {
 	cc, err := c.callConfig(&request{op: "SubmitReturn"}, opts)
 	if err != nil {
 		return nil, err
 	}
+	var readOpts []CallOption // reading back carries the call's fraud headers
+	if cc.fraud != nil {
+		readOpts = append(readOpts, WithCallFraudHeaders(cc.fraud))
+	}
 	for sent := 1; ; sent++ {
-		resp, err := c.do(ctx, &request{op: "SubmitReturn", method: http.MethodPost, path: vatPath(vrn, "returns"), body: r}, nil, opts)
+		resp, err := c.do(ctx, &request{op: "SubmitReturn", method: http.MethodPost, path: vatPath(vrn, "returns"), body: r, want: http.StatusCreated}, nil, opts)
 		switch {
-		case resp != nil && resp.status >= 200 && resp.status <= 299:
+		case resp != nil && resp.status == http.StatusCreated:
 			rc, err := newReceipt(resp, err)
 			return rc, redactErr(err, secretsOf(resp.sent))
 		case errors.Is(err, ErrDuplicateSubmission):
-			if rc := c.filedAlready(ctx, vrn, r); rc != nil {
+			sctx, cancel := c.settleContext(ctx)
+			rc, _, _ := c.check(sctx, vrn, r, readOpts)
+			cancel()
+			if rc != nil {
 				rc.CorrelationID = resp.header.Get("X-CorrelationId")
 				return rc, nil
 			}
@@ -96,40 +185,78 @@ func (c *Client) submit(ctx context.Context, vrn VRN, r Return, opts []CallOptio
 		case !uncertain(resp, err):
 			return nil, err
 		}
-		rc, check := c.CheckSubmission(ctx, vrn, r)
+		inFlight := mayBeInFlight(resp, err)
+		rc, other, check := c.settle(ctx, vrn, r, inFlight, readOpts)
 		if rc != nil {
 			return rc, nil
 		}
-		ue := &UncertainSubmissionError{VRN: vrn, PeriodKey: r.PeriodKey, Cause: err, NotReceived: errors.Is(check, ErrSubmissionNotReceived)}
-		if !ue.NotReceived {
+		ue := &UncertainSubmissionError{VRN: vrn, PeriodKey: r.PeriodKey, Cause: err, Other: other,
+			NotReceived: errors.Is(check, ErrSubmissionNotReceived)}
+		if !ue.NotReceived && other == nil {
 			ue.Check = check
 		}
-		if ue.NotReceived && cc.resubmit && sent == 1 {
+		if ue.NotReceived && cc.resubmit && sent == 1 && !inFlight && ctx.Err() == nil {
 			continue
 		}
 		return nil, ue
 	}
 }
 
+// settleContext is the context of reading back: the caller's values,
+// without its cancellation, bounded by the SettlePolicy.
+func (c *Client) settleContext(ctx context.Context) (context.Context, context.CancelFunc) {
+	return context.WithTimeout(context.WithoutCancel(ctx), c.cfg.settle.Timeout)
+}
+
+// settle reads back an uncertain submission. When the request may still be
+// in flight and the first read finds nothing, it reads again after the
+// SettlePolicy's Delay before concluding ErrSubmissionNotReceived.
+func (c *Client) settle(ctx context.Context, vrn VRN, r Return, inFlight bool, opts []CallOption) (*Receipt, *Return, error) {
+	sctx, cancel := c.settleContext(ctx)
+	defer cancel()
+	rc, other, err := c.check(sctx, vrn, r, opts)
+	if !inFlight || !errors.Is(err, ErrSubmissionNotReceived) {
+		return rc, other, err
+	}
+	if werr := c.cfg.sleep(sctx, c.cfg.settle.Delay); werr != nil {
+		return nil, nil, fmt.Errorf("vat: SubmitReturn: HMRC held no return for %s, and there was no time left to read again (the submission may still be in flight): %w", r.PeriodKey, werr)
+	}
+	return c.check(sctx, vrn, r, opts)
+}
+
 // uncertain reports a failed submission that HMRC may nevertheless have
-// filed: a server error, or a transport failure after the connection was
-// opened (including timeouts).
+// filed: anything but an answer that proves a refusal (a 4xx read whole, a
+// 429) and a connection that could not be opened.
 func uncertain(resp *response, err error) bool {
 	if resp != nil {
-		return resp.status >= 500
+		var de *DecodeError
+		return resp.status != http.StatusTooManyRequests &&
+			(resp.status >= 500 || resp.status < 400 || errors.As(err, &de))
 	}
-	var te *transportError
+	var te *TransportError
 	return errors.As(err, &te) && !notSent(err)
 }
 
-// filedAlready reads the return HMRC holds for r's period and returns a
-// recovered receipt when it equals r.
-func (c *Client) filedAlready(ctx context.Context, vrn VRN, r Return) *Receipt {
-	filed, err := c.ViewReturn(ctx, vrn, r.PeriodKey)
-	if err != nil || !sameReturn(*filed, r) {
-		return nil
+// mayBeInFlight reports an uncertain submission that HMRC may still be
+// processing (see submit for the rule).
+func mayBeInFlight(resp *response, err error) bool {
+	if resp == nil {
+		var te *TransportError
+		if !errors.As(err, &te) {
+			return true
+		}
+		var ne net.Error
+		timeout := errors.Is(err, context.DeadlineExceeded) || (errors.As(err, &ne) && ne.Timeout())
+		return !te.unwritten || timeout
 	}
-	return &Receipt{Recovered: true, Filed: filed}
+	switch {
+	case resp.status == http.StatusBadGateway || resp.status == http.StatusGatewayTimeout:
+		return true
+	case resp.status < 500:
+		return false
+	}
+	var apiErr *APIError
+	return !errors.As(err, &apiErr) || apiErr.Code == "" // not HMRC's JSON, or cut short
 }
 
 // CheckSubmission finds out whether HMRC holds the return r for its period,
@@ -142,29 +269,40 @@ func (c *Client) filedAlready(ctx context.Context, vrn VRN, r Return) *Receipt {
 // period is still open (the return can be sent); an *APIError matching
 // ErrDuplicateSubmission when HMRC holds a different return for the period;
 // anything else when the check itself failed, in which case the outcome is
-// still unknown.
-func (c *Client) CheckSubmission(ctx context.Context, vrn VRN, r Return) (*Receipt, error) {
+// still unknown. opts apply to each read (for example
+// WithCallFraudHeaders).
+func (c *Client) CheckSubmission(ctx context.Context, vrn VRN, r Return, opts ...CallOption) (*Receipt, error) {
 	if err := validate("CheckSubmission", vrn.check, r.PeriodKey.check); err != nil {
 		return nil, err
 	}
-	filed, err := c.ViewReturn(ctx, vrn, r.PeriodKey)
-	switch {
-	case err == nil && sameReturn(*filed, r):
-		return &Receipt{Recovered: true, Filed: filed}, nil
-	case err == nil:
+	rc, other, err := c.check(ctx, vrn, r, opts)
+	if other != nil {
 		return nil, &APIError{StatusCode: http.StatusForbidden, Code: "DUPLICATE_SUBMISSION",
 			Message: "HMRC holds a different return for period " + string(r.PeriodKey)}
-	case !errors.Is(err, ErrNotFound):
-		return nil, err
 	}
-	open, err := c.Obligations(ctx, vrn, ObligationsQuery{Status: ObligationOpen})
+	return rc, err
+}
+
+// check is CheckSubmission, returning the different return HMRC holds for
+// the period, if it holds one, instead of an error; opts go to its reads.
+func (c *Client) check(ctx context.Context, vrn VRN, r Return, opts []CallOption) (*Receipt, *Return, error) {
+	filed, err := c.ViewReturn(ctx, vrn, r.PeriodKey, opts...)
+	switch {
+	case err == nil && sameReturn(*filed, r):
+		return &Receipt{Recovered: true, Filed: filed}, nil, nil
+	case err == nil:
+		return nil, filed, nil
+	case !errors.Is(err, ErrNotFound):
+		return nil, nil, err
+	}
+	open, err := c.Obligations(ctx, vrn, ObligationsQuery{Status: ObligationOpen}, opts...)
 	if err != nil && !errors.Is(err, ErrNotFound) {
-		return nil, fmt.Errorf("vat: CheckSubmission: HMRC holds no return for %s, and reading its obligations failed: %w", r.PeriodKey, err)
+		return nil, nil, fmt.Errorf("vat: CheckSubmission: HMRC holds no return for %s, and reading its obligations failed: %w", r.PeriodKey, err)
 	}
 	if slices.ContainsFunc(open, func(o Obligation) bool { return o.PeriodKey == r.PeriodKey }) {
-		return nil, ErrSubmissionNotReceived
+		return nil, nil, ErrSubmissionNotReceived
 	}
-	return nil, fmt.Errorf("vat: CheckSubmission: HMRC holds no return for %s, but the period is not open either (HMRC may not have updated it yet): %w", r.PeriodKey, ErrSubmissionOutcomeUnknown)
+	return nil, nil, fmt.Errorf("vat: CheckSubmission: HMRC holds no return for %s, but the period is not open either (HMRC may not have updated it yet): %w", r.PeriodKey, ErrSubmissionOutcomeUnknown)
 }
 
 // sameReturn compares the boxes and period of two returns; HMRC does not

@@ -55,6 +55,9 @@ type Fault struct {
 	ContentType string
 	// RetryAfter, if set, is sent as the Retry-After header.
 	RetryAfter string
+	// Location, if set, is sent as the Location header: with a 3xx Status,
+	// a redirect (for example to a maintenance page).
+	Location string
 	// ContentLength, when larger than len(Body), is sent as Content-Length
 	// and the connection is closed after Body: a truncated response.
 	ContentLength int64
@@ -79,8 +82,8 @@ func (f Fault) validate() error {
 		return errors.New("an answering Action needs a Status")
 	case f.ContentLength < 0:
 		return errors.New("negative ContentLength")
-	case strings.ContainsAny(f.ContentType+f.RetryAfter, "\r\n"):
-		return errors.New("ContentType and RetryAfter must not contain CR or LF")
+	case strings.ContainsAny(f.ContentType+f.RetryAfter+f.Location, "\r\n"):
+		return errors.New("ContentType, RetryAfter and Location must not contain CR or LF")
 	}
 	return nil
 }
@@ -193,6 +196,9 @@ func (s *Server) writeFault(w http.ResponseWriter, f *Fault) {
 	h.Set("Content-Type", ct)
 	if f.RetryAfter != "" {
 		h.Set("Retry-After", f.RetryAfter)
+	}
+	if f.Location != "" {
+		h.Set("Location", f.Location)
 	}
 	n := int64(len(body))
 	if f.ContentLength > n {

@@ -42,6 +42,20 @@ func TestFaultRespond(t *testing.T) {
 		assert.Empty(t, r.header.Get("X-CorrelationId"), "faults come before the VAT service")
 	}
 	assert.Equal(t, 200, f.do(t, "GET", obligations, nil, "").status, "each fault was used once")
+
+	require.NoError(t, f.srv.InjectFault(Fault{Status: 302, Location: "https://maintenance.invalid/vat", ContentType: "text/html", Body: []byte("<html>Down</html>")}))
+	req, err := http.NewRequest("GET", f.srv.URL+obligations, nil)
+	require.NoError(t, err)
+	req.Header.Set("Accept", acceptV1)
+	req.Header.Set("Authorization", "Bearer "+f.tok.AccessToken)
+	noFollow := &http.Client{Transport: f.srv.Client().Transport,
+		CheckRedirect: func(*http.Request, []*http.Request) error { return http.ErrUseLastResponse }}
+	resp, err := noFollow.Do(req)
+	require.NoError(t, err)
+	resp.Body.Close()
+	assert.Equal(t, 302, resp.StatusCode, "a redirect fault")
+	assert.Equal(t, "https://maintenance.invalid/vat", resp.Header.Get("Location"))
+	assert.Error(t, f.srv.InjectFault(Fault{Status: 302, Location: "/x\r\nSet-Cookie: a=b"}))
 }
 
 func TestFaultMatchingAndTimes(t *testing.T) {
