@@ -70,13 +70,17 @@
 //   - obligations are the organisation's, filtered by status and by date
 //     (an obligation is included when its period overlaps from–to), oldest
 //     first; 404 NOT_FOUND when none match;
-//   - a return is accepted only for one of the organisation's period keys
-//     (otherwise 400 PERIOD_KEY_INVALID, as HMRC answers an unknown key),
-//     once (403 DUPLICATE_SUBMISSION), and only for a period that ended
+//   - a return for one of the organisation's period keys is accepted once
+//     (403 DUPLICATE_SUBMISSION), and only for a period that ended
 //     before today (403 TAX_PERIOD_NOT_ENDED); it fulfils the obligation
 //     (received today) and, when VAT is payable, raises a liability ("VAT
 //     Return Debit Charge", due on the obligation's due date) whose charge
 //     reference is the response's chargeRefNumber;
+//   - a return for any other well-formed period key is stored once and can
+//     be viewed, as in HMRC's sandbox, which does not require the period
+//     keys of the obligations; it fulfils nothing and raises no liability.
+//     With [WithObligationBoundReturns] such a return is refused with 400
+//     PERIOD_KEY_INVALID, as HMRC's live service answers an unknown key;
 //   - liabilities and payments include items whose period's end falls
 //     between from and to; [Server.RecordPayment] records a payment;
 //   - penalties answer HMRC's DEFAULT scenario, which HMRC documents as the

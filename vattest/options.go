@@ -26,6 +26,8 @@ type config struct {
 	orgs       []Organisation
 	validator  FraudHeaderValidator
 	enforce    bool
+	bound      bool
+	control    string
 }
 
 func defaultConfig() config {
@@ -207,6 +209,21 @@ func HMRCFraudHeaderValidator(h http.Header) (valid bool, body []byte) {
 		return false, []byte(`{"code":"INVALID_HEADERS","message":"At least 1 header is invalid"}`)
 	}
 	return res.Code != vat.FPHInvalidHeaders, body
+}
+
+// WithObligationBoundReturns makes the server accept a return only for one
+// of the organisation's period keys, as HMRC's live service does: any other
+// well-formed key is 400 PERIOD_KEY_INVALID. Without it the server behaves as
+// HMRC's sandbox does, whose OpenAPI says "There is no requirement to use the
+// periodKeys in the obligation response in the sandbox environment": a
+// return for a well-formed key that matches no obligation is stored (a second
+// one for that key is a DUPLICATE_SUBMISSION) and can be viewed, but fulfils
+// no obligation and raises no liability.
+func WithObligationBoundReturns() Option {
+	return func(c *config) error {
+		c.bound = true
+		return nil
+	}
 }
 
 // WithFraudHeaderEnforcement makes the server reject VAT API calls whose
