@@ -113,7 +113,17 @@
 //     counts ([Server.Submissions]);
 //   - [WithFraudHeaderEnforcement] rejects VAT calls with invalid fraud
 //     prevention headers;
-//   - [Organisation].Insolvent.
+//   - [Organisation].Insolvent;
+//   - a control API under /_sandbox/ ([ControlPrefix]) for programs in any
+//     language: health, test businesses with a filing pattern, the clock,
+//     faults, payments, the request log with secrets redacted, state dump,
+//     load and reset. It answers loopback peers, and others only with
+//     [WithControlToken]; its requests meet no fault or rate limit and are
+//     not recorded. The same operations are methods: [Server.CreateBusiness],
+//     [Server.SetNow], [Server.Advance], [Server.InjectFault],
+//     [Server.RecordPayment], [Server.RedactedRequests], [Server.State],
+//     [Server.LoadState] and [Server.Reset];
+//   - [WithSeed] for the same identifiers and credentials on every start.
 //
 // Access tokens last four hours, authorization codes ten minutes and are
 // single use, refresh tokens are single use (refreshing revokes the previous

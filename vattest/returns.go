@@ -205,7 +205,7 @@ func (s *Server) fileReturn(c *call, ret vatReturn) (int, submitWire) {
 		}
 		o.returns[ret.periodKey] = &storedReturn{key: ret.periodKey, boxes: ret.boxes}
 		s.countAcceptedLocked(c.vrn)
-		return http.StatusCreated, submitWire{ProcessingDate: c.now.Format("2006-01-02T15:04:05.000Z"), FormBundleNumber: randomDigits(12)}
+		return http.StatusCreated, submitWire{ProcessingDate: c.now.Format("2006-01-02T15:04:05.000Z"), FormBundleNumber: s.rnd.digits(12)}
 	}
 	switch {
 	case ob == nil:
@@ -217,7 +217,7 @@ func (s *Server) fileReturn(c *call, ret vatReturn) (int, submitWire) {
 	}
 	o.returns[ret.periodKey] = &storedReturn{key: ret.periodKey, boxes: ret.boxes}
 	ob.received = today
-	resp := submitWire{ProcessingDate: c.now.Format("2006-01-02T15:04:05.000Z"), FormBundleNumber: randomDigits(12)}
+	resp := submitWire{ProcessingDate: c.now.Format("2006-01-02T15:04:05.000Z"), FormBundleNumber: s.rnd.digits(12)}
 	switch net := ret.boxes[2] - ret.boxes[3]; {
 	case net > 0:
 		ch := &charge{key: ob.key, ref: s.newChargeRefLocked(), typ: "VAT Return Debit Charge",
@@ -244,7 +244,7 @@ func (s *Server) countAcceptedLocked(vrn string) {
 // financial details endpoint accepts (X, a letter, twelve digits).
 func (s *Server) newChargeRefLocked() string {
 	for {
-		ref := "XV" + randomDigits(12)
+		ref := "XV" + s.rnd.digits(12)
 		if !s.chargeRefTakenLocked(ref) {
 			return ref
 		}

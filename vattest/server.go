@@ -25,6 +25,7 @@ type Server struct {
 	client   *http.Client
 	pages    *template.Template
 	data     *cannedData
+	rnd      *rng
 
 	lifeMu    sync.Mutex
 	closed    bool
@@ -69,6 +70,7 @@ func New(opts ...Option) (*Server, error) {
 	s := &Server{
 		cfg:       cfg,
 		data:      data,
+		rnd:       newRNG(cfg.seed),
 		pages:     template.Must(template.New("pages").Parse(pageTemplates)),
 		done:      make(chan struct{}),
 		serveDone: make(chan struct{}),
@@ -86,8 +88,8 @@ func New(opts ...Option) (*Server, error) {
 		lastFraud: map[string]map[string]fraudRecord{},
 	}
 	s.defaultApp = &Application{
-		ClientID:     randomLetters(28, "abcdefghijklmnopqrstuvwxyzABCDEFGHIJKLMNOPQRSTUVWXYZ0123456789"),
-		ClientSecret: newUUID(),
+		ClientID:     s.rnd.letters(28, "abcdefghijklmnopqrstuvwxyzABCDEFGHIJKLMNOPQRSTUVWXYZ0123456789"),
+		ClientSecret: s.rnd.uuid(),
 		RedirectURIs: []string{"http://localhost/", "http://localhost/callback", oob},
 	}
 	s.apps[s.defaultApp.ClientID] = s.defaultApp
