@@ -237,3 +237,22 @@ func TestStateRoundTripKeepsCredentialsAndReturns(t *testing.T) {
 	assert.Equal(t, 200, resp.StatusCode)
 	assert.Error(t, other.LoadState([]byte(`{"version":1,"defaultClientId":"x"}`)))
 }
+
+func TestURLIsDialableForWildcardAddresses(t *testing.T) {
+	t.Parallel()
+	for _, tc := range []struct{ addr, want string }{
+		{"0.0.0.0:0", "http://127.0.0.1:"},
+		{":0", "http://127.0.0.1:"},
+		{"[::]:0", "http://[::1]:"},
+		{"127.0.0.1:0", "http://127.0.0.1:"},
+	} {
+		srv, err := New(WithAddr(tc.addr))
+		if err != nil && tc.addr == "[::]:0" {
+			t.Logf("no IPv6 here: %v", err)
+			continue
+		}
+		require.NoError(t, err)
+		assert.True(t, strings.HasPrefix(srv.URL, tc.want), "%s: %s", tc.addr, srv.URL)
+		srv.Close()
+	}
+}

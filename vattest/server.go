@@ -6,6 +6,7 @@ import (
 	"html/template"
 	"net"
 	"net/http"
+	"strconv"
 	"sync"
 	"testing"
 	"time"
@@ -107,7 +108,7 @@ func New(opts ...Option) (*Server, error) {
 		return nil, fmt.Errorf("vattest: listen on %s: %w", cfg.addr, err)
 	}
 	s.listener = l
-	s.URL = "http://" + l.Addr().String()
+	s.URL = "http://" + dialAddr(cfg.addr, l.Addr())
 	s.srv = &http.Server{Handler: s, ReadHeaderTimeout: 30 * time.Second, ConnState: s.trackConn}
 	tr := http.DefaultTransport.(*http.Transport).Clone()
 	tr.Proxy = nil
@@ -117,6 +118,25 @@ func New(opts ...Option) (*Server, error) {
 		_ = s.srv.Serve(l)
 	}()
 	return s, nil
+}
+
+// dialAddr is the host:port a client dials to reach a listener asked to
+// listen on addr: the loopback address for a wildcard (0.0.0.0, ::, or no
+// host), else the listener's own address.
+func dialAddr(addr string, got net.Addr) string {
+	host, _, _ := net.SplitHostPort(addr)
+	tcp, ok := got.(*net.TCPAddr)
+	if !ok {
+		return got.String()
+	}
+	port := strconv.Itoa(tcp.Port)
+	switch ip := net.ParseIP(host); {
+	case host == "" || (ip != nil && ip.Equal(net.IPv4zero)):
+		return net.JoinHostPort("127.0.0.1", port)
+	case ip != nil && ip.Equal(net.IPv6unspecified):
+		return net.JoinHostPort("::1", port)
+	}
+	return got.String()
 }
 
 // NewServer is [New] for callers that treat a bad option as a programming

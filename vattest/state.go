@@ -614,3 +614,17 @@ func (s *Server) Obligations(vrn string) []Obligation {
 	}
 	return out
 }
+
+// Businesses returns the test users of the organisations the server knows,
+// ordered by VRN.
+func (s *Server) Businesses() []TestUser {
+	s.mu.Lock()
+	defer s.mu.Unlock()
+	out := make([]TestUser, 0, len(s.orgs))
+	for _, v := range sortedKeys(s.orgs) {
+		if u := s.users[s.orgs[v].userID]; u != nil {
+			out = append(out, u.TestUser)
+		}
+	}
+	return out
+}
