@@ -256,3 +256,17 @@ func TestURLIsDialableForWildcardAddresses(t *testing.T) {
 		srv.Close()
 	}
 }
+
+func TestLoadStateKeepsConfiguredApplications(t *testing.T) {
+	t.Parallel()
+	st, err := NewTestServer(t).State()
+	require.NoError(t, err)
+	srv := NewTestServer(t, WithApplication("my-app", "s3cret", "http://localhost/cb"))
+	require.NoError(t, srv.LoadState(st))
+	tok := srv.IssueApplicationToken() // the loaded default application
+	assert.NotEmpty(t, tok.AccessToken)
+	srv.mu.Lock()
+	_, ok := srv.apps["my-app"]
+	srv.mu.Unlock()
+	assert.True(t, ok, "WithApplication's application survives LoadState")
+}

@@ -172,7 +172,8 @@ func (s *Server) orgSnapshotLocked(o *organisation) orgSnapshot {
 }
 
 // LoadState replaces the server's state with one written by [Server.State]:
-// everything State holds is replaced, and injected faults, the request log,
+// everything State holds is replaced (applications registered with
+// [WithApplication] stay registered), and injected faults, the request log,
 // authorization codes and rate-limit windows are cleared. On error the
 // state is left as it was.
 func (s *Server) LoadState(data []byte) error {
@@ -186,6 +187,11 @@ func (s *Server) LoadState(data []byte) error {
 	st, err := buildState(snap)
 	if err != nil {
 		return fmt.Errorf("vattest: LoadState: %w", err)
+	}
+	for i := range s.cfg.apps { // applications of WithApplication stay registered
+		if a := s.cfg.apps[i]; st.apps[a.ClientID] == nil {
+			st.apps[a.ClientID] = &a
+		}
 	}
 	s.mu.Lock()
 	defer s.mu.Unlock()

@@ -256,3 +256,21 @@ func TestHelpPrintsUsageWithEnvironmentAndExitsZero(t *testing.T) {
 		}
 	}
 }
+
+func TestRateAndFraudHeaderFlags(t *testing.T) {
+	r := start(t, []string{"-json", "-addr", "127.0.0.1:0", "-rate", "3", "-enforce-fraud-headers"}, noEnv).line(t)
+	obl := r.URL + "/organisations/vat/" + r.VRN + "/obligations?status=O"
+	// With the clock stopped the one-second window never empties: the
+	// fourth call in it is refused, however long the calls take.
+	status, _ := call(t, "POST", r.URL+"/_sandbox/clock", "", `{"now":"2025-05-20T12:00:00Z"}`)
+	require.Equal(t, 200, status)
+	var codes []int
+	for i := range 4 {
+		s, body := call(t, "GET", obl, r.AccessToken, "")
+		codes = append(codes, s)
+		if i == 0 {
+			assert.Contains(t, body, "INVALID_HEADERS", "no fraud prevention headers")
+		}
+	}
+	assert.Equal(t, []int{400, 400, 400, 429}, codes)
+}
