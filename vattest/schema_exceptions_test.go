@@ -38,6 +38,11 @@ var schemaExceptions = map[schemaExceptionKey]schemaException{
 	{opSubmit, 400, "statusCode:Invalid Json"}: {`{"statusCode":400,"message":"Invalid Json"}` + ", without code",
 		"notes/vat-api.md §7 (vat-api LegacyErrorHandler.scala, JsonErrorSanitiser.scala)"},
 
+	{opSubmit, 415, "INVALID_BODY_TYPE"}: {"415 for a Content-Type other than JSON; the OpenAPI documents no 415",
+		"notes/vat-api.md §2 (vat-api SubmitReturnController.scala uses Play's parse.json; INVALID_BODY_TYPE in mtdErrors.scala), §13 item 5 (body unconfirmed)"},
+	{opSubmit, 413, "statusCode:Request Entity Too Large"}: {"413 over 100 KiB, Play's legacy body; the OpenAPI documents no 413",
+		"Play's parse.json refuses bodies over its 100 KiB default (vat-api SubmitReturnController.scala; notes/vat-api.md §2)"},
+
 	// View VAT Return: no return for the period is a 404 with an empty body.
 	{opView, 404, ""}: {"empty body where the OpenAPI shows a NOT_FOUND object",
 		"notes/vat-api.md §12 row 8 (vat-api ViewReturnControllerISpec)"},
@@ -48,6 +53,7 @@ var schemaExceptions = map[schemaExceptionKey]schemaException{
 	{opObligations, 401, "INVALID_CREDENTIALS"}:         {platformError, srcPlatform},
 	{opObligations, 401, "INCORRECT_ACCESS_TOKEN_TYPE"}: {platformError, srcPlatform},
 	{opObligations, 406, "ACCEPT_HEADER_INVALID"}:       {platformError, srcPlatform},
+	{opObligations, 429, "MESSAGE_THROTTLED_OUT"}:       {platformError, srcPlatform},
 
 	// Customer information with neither a registration date nor a flat rate
 	// scheme (Gov-Test-Scenario NO_EFFECTREGISTRATIONDATE_NO_FRS) is a 500.

@@ -42,6 +42,7 @@ type schemaCase struct {
 	scenario string
 	token    string // "" means the business's token
 	accept   string // "" means the v1 Accept header
+	ctype    string // "" means application/json when there is a body
 }
 
 // answerKey classifies an answer for the exception table: the top-level
@@ -120,6 +121,9 @@ func TestResponsesMatchHMRCOpenAPI(t *testing.T) {
 		if c.body != "" {
 			req.Header.Set("Content-Type", "application/json")
 		}
+		if c.ctype != "" {
+			req.Header.Set("Content-Type", c.ctype)
+		}
 		if c.scenario != "" {
 			req.Header.Set("Gov-Test-Scenario", c.scenario)
 		}
@@ -194,6 +198,8 @@ func TestResponsesMatchHMRCOpenAPI(t *testing.T) {
 		{name: "submit: bad VRN", op: opSub, path: "/organisations/vat/12345/returns", body: ret("25A1", true, "10.00")},
 		{name: "submit: not authorised", op: opSub, path: "/organisations/vat/" + other.VRN + "/returns", body: ret("25A1", true, "10.00")},
 		{name: "submit: invalid JSON", op: opSub, path: vrn + "/returns", body: `{"periodKey":`},
+		{name: "submit: not JSON", op: opSub, path: vrn + "/returns", body: ret("25A1", true, "10.00"), ctype: "text/plain"},
+		{name: "submit: over 100 KiB", op: opSub, path: vrn + "/returns", body: `{"x":"` + strings.Repeat("a", 100<<10) + `"}`},
 		{name: "view: not found", op: opView, path: vrn + "/returns/25A1"},
 		{name: "view: bad period key", op: opView, path: vrn + "/returns/a1"},
 		{name: "view: bad VRN", op: opView, path: "/organisations/vat/12345/returns/24A4"},
@@ -256,6 +262,20 @@ func TestResponsesMatchHMRCOpenAPI(t *testing.T) {
 	for _, c := range cases {
 		check(c)
 	}
+	// The rate limit, on a server whose stopped clock keeps the window full.
+	srv = vattest.NewTestServer(t, vattest.WithRateLimit(1))
+	srv.SetNow(time.Date(2025, 6, 15, 10, 30, 0, 0, time.UTC))
+	user2, tok2 := srv.TestOrganisation(t, vattest.Organisation{})
+	tok = tok2
+	rl := []schemaCase{
+		{name: "platform: first call", op: opObl, path: "/organisations/vat/" + user2.VRN + "/obligations?status=O"},
+		{name: "platform: throttled", op: opObl, path: "/organisations/vat/" + user2.VRN + "/obligations?status=O"},
+	}
+	for _, c := range rl {
+		check(c)
+	}
+	require.Equal(t, 429, results["platform: throttled"].status)
+	cases = append(cases, rl...)
 
 	// Each endpoint was answered with 2xx at least once, and the answers
 	// cover error statuses too.
