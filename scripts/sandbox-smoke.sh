@@ -27,7 +27,7 @@ eval "$build"
 ok "static build"
 
 # 2. Start it on a free loopback port and read the JSON line.
-"$tmp/vat-sandbox" -json -addr 127.0.0.1:0 -seed 1 -today 2025-05-20 >"$tmp/out" 2>"$tmp/err" &
+"$tmp/vat-sandbox" -json -addr 127.0.0.1:0 -seed 1 -today 2025-05-20 -state "$tmp/state.json" >"$tmp/out" 2>"$tmp/err" &
 pid=$!
 for _ in $(seq 1 100); do
 	grep -q '^{' "$tmp/out" 2>/dev/null && break
@@ -103,4 +103,7 @@ kill -TERM "$pid"
 wait "$pid" || fail "vat-sandbox exited $? on SIGTERM"
 pid=
 ok "stopped on SIGTERM"
+[ "$(stat -c %a "$tmp/state.json")" = 600 ] || fail "state file mode $(stat -c %a "$tmp/state.json"), want 600"
+grep -q '"version": 1' "$tmp/state.json" || fail "state file holds no state"
+ok "state saved on SIGTERM, mode 0600"
 echo "sandbox smoke test passed"
