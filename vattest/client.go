@@ -33,6 +33,7 @@ func (s *Server) RateLimit() int { return s.cfg.rate }
 // TestClient is a *vat.Client wired to a Server, signed in as a test
 // business. Call the API through the embedded Client.
 type TestClient struct {
+	// Client is signed in as User; call the API through it.
 	*vat.Client
 	// Server is the server the client talks to.
 	Server *Server

@@ -148,29 +148,34 @@ type BusinessRequest struct {
 	// Filing is "quarterly" (default), "monthly" or "annual": the pattern of
 	// generated obligations. Ignored when Obligations is given.
 	Filing string `json:"filing,omitempty"`
-	// Fulfilled and Open are the Plan's counts; both default to 1 when
-	// neither is given.
+	// Fulfilled is the number of ended periods already fulfilled (Plan's
+	// Fulfilled); with Open it defaults to 1 when neither is given.
 	Fulfilled *int `json:"fulfilled,omitempty"`
-	Open      *int `json:"open,omitempty"`
+	// Open is the number of ended periods still open (Plan's Open).
+	Open *int `json:"open,omitempty"`
 	// RegistrationDate is YYYY-MM-DD; generated when empty.
 	RegistrationDate string `json:"registrationDate,omitempty"`
 	// Obligations, when given, are the business's obligations verbatim.
 	Obligations []ObligationJSON `json:"obligations,omitempty"`
-	// DirectDebit, RepaymentBankAccount and Insolvent are as in Organisation.
-	DirectDebit          bool `json:"directDebit,omitempty"`
+	// DirectDebit is Organisation.DirectDebit.
+	DirectDebit bool `json:"directDebit,omitempty"`
+	// RepaymentBankAccount is Organisation.RepaymentBankAccount.
 	RepaymentBankAccount bool `json:"repaymentBankAccount,omitempty"`
-	Insolvent            bool `json:"insolvent,omitempty"`
+	// Insolvent is Organisation.Insolvent.
+	Insolvent bool `json:"insolvent,omitempty"`
 }
 
 // ObligationJSON is an Obligation as the control API reads and writes it.
 type ObligationJSON struct {
 	// PeriodKey is four characters of [#0-9A-Z].
 	PeriodKey string `json:"periodKey"`
-	// Start, End, Due and Received are YYYY-MM-DD; Received is empty for an
-	// open obligation and Due defaults as in Obligation.
-	Start    string `json:"start"`
-	End      string `json:"end"`
-	Due      string `json:"due,omitempty"`
+	// Start is the period's first day, YYYY-MM-DD.
+	Start string `json:"start"`
+	// End is the period's last day, YYYY-MM-DD.
+	End string `json:"end"`
+	// Due is the due date, YYYY-MM-DD; it defaults as in Obligation.
+	Due string `json:"due,omitempty"`
+	// Received is the date the return was received; empty while open.
 	Received string `json:"received,omitempty"`
 }
 
@@ -180,14 +185,16 @@ type ObligationJSON struct {
 type Business struct {
 	// VRN is the business's VAT registration number.
 	VRN string `json:"vrn"`
-	// UserID and Password sign the user in at /oauth/authorize.
-	UserID   string `json:"userId"`
+	// UserID is the test user's ID, to sign in at /oauth/authorize.
+	UserID string `json:"userId"`
+	// Password is the test user's password.
 	Password string `json:"password"`
-	// AccessToken and RefreshToken were issued to the default application;
-	// AccessToken expires at ExpiresAt (on the server's clock).
-	AccessToken  string    `json:"accessToken"`
-	RefreshToken string    `json:"refreshToken"`
-	ExpiresAt    time.Time `json:"expiresAt"`
+	// AccessToken was issued to the default application.
+	AccessToken string `json:"accessToken"`
+	// RefreshToken refreshes AccessToken at /oauth/token (single use).
+	RefreshToken string `json:"refreshToken"`
+	// ExpiresAt is when AccessToken expires, on the server's clock.
+	ExpiresAt time.Time `json:"expiresAt"`
 	// Scope is "read:vat write:vat".
 	Scope string `json:"scope"`
 	// Obligations are the business's obligations, oldest first.
@@ -355,10 +362,11 @@ func (s *Server) setClock(req ClockRequest) error {
 
 // FaultRequest is the body of POST /_sandbox/faults: a [Fault] in JSON.
 type FaultRequest struct {
-	// Method and Path select requests, as in Fault ("" matches any; a
-	// trailing * makes Path a prefix).
+	// Method selects requests by method; "" matches any.
 	Method string `json:"method,omitempty"`
-	Path   string `json:"path,omitempty"`
+	// Path selects requests by escaped path; "" matches any, a trailing *
+	// makes it a prefix.
+	Path string `json:"path,omitempty"`
 	// Times is how many matching requests fail: 0 means 1, -1 every one.
 	Times int `json:"times,omitempty"`
 	// Delay is a Go duration waited before the action ("2s").
@@ -367,12 +375,14 @@ type FaultRequest struct {
 	// "drop-after-processing", "process-then-respond", or "" for a delay
 	// alone.
 	Action string `json:"action,omitempty"`
-	// Status is the status code to answer; Body the body (default: HMRC's
-	// body for the status); ContentType and RetryAfter headers to send.
-	Status      int    `json:"status,omitempty"`
-	Body        string `json:"body,omitempty"`
+	// Status is the status code to answer.
+	Status int `json:"status,omitempty"`
+	// Body is the body to send; by default HMRC's body for Status.
+	Body string `json:"body,omitempty"`
+	// ContentType is the Content-Type sent; application/json by default.
 	ContentType string `json:"contentType,omitempty"`
-	RetryAfter  string `json:"retryAfter,omitempty"`
+	// RetryAfter, if set, is sent as the Retry-After header.
+	RetryAfter string `json:"retryAfter,omitempty"`
 }
 
 var faultActions = map[string]FaultAction{
@@ -450,8 +460,9 @@ func (s *Server) controlListFaults(w http.ResponseWriter, status ...int) {
 
 // PaymentRequest is the body of POST /_sandbox/payments.
 type PaymentRequest struct {
-	// VRN and PeriodKey name the liability paid.
-	VRN       string `json:"vrn"`
+	// VRN is the business that paid.
+	VRN string `json:"vrn"`
+	// PeriodKey names the return whose liability is paid.
 	PeriodKey string `json:"periodKey"`
 	// Amount is in pounds with at most two decimals, a JSON number or string.
 	Amount json.Number `json:"amount"`
@@ -489,10 +500,12 @@ func (s *Server) controlPayment(w http.ResponseWriter, r *http.Request) {
 type RequestJSON struct {
 	// Time is on the server's clock.
 	Time time.Time `json:"time"`
-	// Method, Path (escaped) and Query (redacted) of the request.
+	// Method is the request's method.
 	Method string `json:"method"`
-	Path   string `json:"path"`
-	Query  string `json:"query,omitempty"`
+	// Path is the request's escaped path.
+	Path string `json:"path"`
+	// Query is the request's query, secrets redacted.
+	Query string `json:"query,omitempty"`
 	// Headers are the recorded headers (Accept, Content-Type,
 	// Gov-Test-Scenario, User-Agent).
 	Headers http.Header `json:"headers,omitempty"`
