@@ -57,3 +57,19 @@ func TestServerNewClientFilesAndRefreshes(t *testing.T) {
 	assert.Equal(t, srv.URL+"/oauth/token", cfg.Endpoint.TokenURL)
 	assert.Equal(t, oauth2.AuthStyleInParams, cfg.Endpoint.AuthStyle)
 }
+
+// BenchmarkTestClient20Obligations measures the README's case: 20
+// obligations calls through NewTestClient's *vat.Client.
+func BenchmarkTestClient20Obligations(b *testing.B) {
+	b.ReportAllocs()
+	tc := vattest.NewTestClient(b)
+	ctx := context.Background()
+	q := vat.ObligationsQuery{Status: vat.ObligationOpen}
+	for b.Loop() {
+		for range 20 {
+			if _, err := tc.Obligations(ctx, vat.VRN(tc.User.VRN), q); err != nil {
+				b.Fatal(err)
+			}
+		}
+	}
+}

@@ -8,6 +8,7 @@ import (
 	"io"
 	"net"
 	"net/http"
+	"strconv"
 	"strings"
 	"time"
 
@@ -465,7 +466,7 @@ type PaymentRequest struct {
 	// PeriodKey names the return whose liability is paid.
 	PeriodKey string `json:"periodKey"`
 	// Amount is in pounds with at most two decimals, a JSON number or string.
-	Amount json.Number `json:"amount"`
+	Amount json.RawMessage `json:"amount"`
 	// Received is YYYY-MM-DD; today on the server's clock when empty.
 	Received string `json:"received,omitempty"`
 }
@@ -475,7 +476,11 @@ func (s *Server) controlPayment(w http.ResponseWriter, r *http.Request) {
 	if !decodeControl(w, r, &req) {
 		return
 	}
-	d, err := decimal.Parse(string(req.Amount))
+	text := string(req.Amount)
+	if unq, err := strconv.Unquote(text); err == nil {
+		text = unq
+	}
+	d, err := decimal.Parse(text)
 	pence, exact := d.Pence()
 	if err != nil || !exact || d.Scale() > 2 {
 		controlError(w, http.StatusBadRequest, "INVALID_REQUEST", fmt.Sprintf("amount %q is not pounds with at most two decimals", req.Amount))

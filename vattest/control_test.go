@@ -270,3 +270,23 @@ func TestLoadStateKeepsConfiguredApplications(t *testing.T) {
 	srv.mu.Unlock()
 	assert.True(t, ok, "WithApplication's application survives LoadState")
 }
+
+func TestControlRequestsNameTheBadField(t *testing.T) {
+	t.Parallel()
+	f, err := FaultRequest{Delay: "1500ms", Action: "drop-after-processing", Times: -1}.Fault()
+	require.NoError(t, err)
+	assert.Equal(t, Fault{Delay: 1500 * time.Millisecond, Action: FaultDropAfterProcessing, Times: -1}, f)
+	_, err = FaultRequest{Delay: "soon"}.Fault()
+	assert.ErrorContains(t, err, "delay")
+	_, err = FaultRequest{Action: "explode"}.Fault()
+	assert.ErrorContains(t, err, "action")
+	_, err = BusinessRequest{Filing: "weekly"}.Organisation()
+	assert.ErrorContains(t, err, "filing")
+	org, err := BusinessRequest{Filing: "annual"}.Organisation()
+	require.NoError(t, err)
+	assert.Equal(t, &Plan{Period: Annually, Fulfilled: 1, Open: 1}, org.Plan)
+	f2 := newFixture(t)
+	var e map[string]string
+	assert.Equal(t, 400, f2.ctl(t, "POST", "payments", `{"vrn":"1","periodKey":"25A1","amount":"ten"}`, &e).status)
+	assert.Contains(t, e["message"], "amount")
+}
