@@ -10,6 +10,10 @@
 //	// GET srv.URL+"/organisations/vat/"+user.VRN+"/obligations?status=O"
 //	// with Accept: application/vnd.hmrc.1.0+json and Authorization: Bearer tok.AccessToken
 //
+// Tests of code that uses package vat want [NewTestClient] (or
+// [Server.NewClient]): a *vat.Client wired to the server and signed in as a
+// test business, with no rate limit on either side.
+//
 // It speaks raw HTTP, exactly as HMRC's live service does where that differs
 // from HMRC's published OpenAPI: the same statuses, headers and bodies,
 // including the legacy {"statusCode":400,"message":…} bodies of query
