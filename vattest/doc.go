@@ -10,6 +10,10 @@
 //	// GET srv.URL+"/organisations/vat/"+user.VRN+"/obligations?status=O"
 //	// with Accept: application/vnd.hmrc.1.0+json and Authorization: Bearer tok.AccessToken
 //
+// Tests of code that uses package vat want [NewTestClient] (or
+// [Server.NewClient]): a *vat.Client wired to the server and signed in as a
+// test business, with no rate limit on either side.
+//
 // It speaks raw HTTP, exactly as HMRC's live service does where that differs
 // from HMRC's published OpenAPI: the same statuses, headers and bodies,
 // including the legacy {"statusCode":400,"message":…} bodies of query
@@ -70,13 +74,17 @@
 //   - obligations are the organisation's, filtered by status and by date
 //     (an obligation is included when its period overlaps from–to), oldest
 //     first; 404 NOT_FOUND when none match;
-//   - a return is accepted only for one of the organisation's period keys
-//     (otherwise 400 PERIOD_KEY_INVALID, as HMRC answers an unknown key),
-//     once (403 DUPLICATE_SUBMISSION), and only for a period that ended
+//   - a return for one of the organisation's period keys is accepted once
+//     (403 DUPLICATE_SUBMISSION), and only for a period that ended
 //     before today (403 TAX_PERIOD_NOT_ENDED); it fulfils the obligation
 //     (received today) and, when VAT is payable, raises a liability ("VAT
 //     Return Debit Charge", due on the obligation's due date) whose charge
 //     reference is the response's chargeRefNumber;
+//   - a return for any other well-formed period key is stored once and can
+//     be viewed, as in HMRC's sandbox, which does not require the period
+//     keys of the obligations; it fulfils nothing and raises no liability.
+//     With [WithObligationBoundReturns] such a return is refused with 400
+//     PERIOD_KEY_INVALID, as HMRC's live service answers an unknown key;
 //   - liabilities and payments include items whose period's end falls
 //     between from and to; [Server.RecordPayment] records a payment;
 //   - penalties answer HMRC's DEFAULT scenario, which HMRC documents as the
@@ -109,7 +117,17 @@
 //     counts ([Server.Submissions]);
 //   - [WithFraudHeaderEnforcement] rejects VAT calls with invalid fraud
 //     prevention headers;
-//   - [Organisation].Insolvent.
+//   - [Organisation].Insolvent;
+//   - a control API under /_sandbox/ ([ControlPrefix]) for programs in any
+//     language: health, test businesses with a filing pattern, the clock,
+//     faults, payments, the request log with secrets redacted, state dump,
+//     load and reset. It answers loopback peers, and others only with
+//     [WithControlToken]; its requests meet no fault or rate limit and are
+//     not recorded. The same operations are methods: [Server.CreateBusiness],
+//     [Server.SetNow], [Server.Advance], [Server.InjectFault],
+//     [Server.RecordPayment], [Server.RedactedRequests], [Server.State],
+//     [Server.LoadState] and [Server.Reset];
+//   - [WithSeed] for the same identifiers and credentials on every start.
 //
 // Access tokens last four hours, authorization codes ten minutes and are
 // single use, refresh tokens are single use (refreshing revokes the previous

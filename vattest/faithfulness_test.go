@@ -302,7 +302,7 @@ func twoDigitString(i int) string { return string([]byte{byte('0' + i/10), byte(
 
 func TestSubmitValidation(t *testing.T) {
 	t.Parallel()
-	f := newFixture(t)
+	f := newFixture(t, WithObligationBoundReturns()) // live-like: an unknown key is PERIOD_KEY_INVALID
 	p := "/organisations/vat/{vrn}/returns"
 	ok := func(r map[string]string, drop ...string) string { return validReturn(t, r, drop...) }
 	runWire(t, f, true, []wireCase{

@@ -28,6 +28,8 @@ const (
 	Quarterly Period = iota + 1
 	// Monthly periods follow calendar months.
 	Monthly
+	// Annually periods follow calendar years (the Annual Accounting Scheme).
+	Annually
 )
 
 // Plan describes obligations generated relative to the server's clock: the

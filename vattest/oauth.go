@@ -191,7 +191,7 @@ func (s *Server) authorize(w http.ResponseWriter, r *http.Request) {
 		ok = ok && subtle.ConstantTimeCompare([]byte(u.Password), []byte(password)) == 1
 		var c string
 		if ok {
-			c = newSecret(16)
+			c = s.rnd.secret(16)
 			s.codes[c] = &authCode{clientID: a.app.ClientID, userID: u.UserID, redirectURI: a.redirectURI,
 				scope: a.scope, scopes: a.scopes, challenge: a.challenge, expiry: s.clock.now().Add(codeLifetime)}
 		}

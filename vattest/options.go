@@ -26,6 +26,9 @@ type config struct {
 	orgs       []Organisation
 	validator  FraudHeaderValidator
 	enforce    bool
+	bound      bool
+	control    string
+	seed       *uint64
 }
 
 func defaultConfig() config {
@@ -207,6 +210,47 @@ func HMRCFraudHeaderValidator(h http.Header) (valid bool, body []byte) {
 		return false, []byte(`{"code":"INVALID_HEADERS","message":"At least 1 header is invalid"}`)
 	}
 	return res.Code != fraud.CodeInvalidHeaders, body
+}
+
+// WithSeed makes the server draw its identifiers (the default application's
+// client ID and secret, VRNs, user IDs, passwords, tokens, receipts) from a
+// source seeded with seed, so that a program that makes the same calls gets
+// the same values on every start. Tokens drawn this way are predictable:
+// use it for tests only. Without it secrets come from crypto/rand.
+func WithSeed(seed uint64) Option {
+	return func(c *config) error {
+		c.seed = &seed
+		return nil
+	}
+}
+
+// WithControlToken sets the secret that opens the control API (/_sandbox/)
+// to peers that are not on the loopback interface: they must send
+// Authorization: Bearer token. Loopback peers never need it. Without a
+// token only loopback peers may use the control API.
+func WithControlToken(token string) Option {
+	return func(c *config) error {
+		if token == "" || strings.ContainsAny(token, " \t\r\n") {
+			return errors.New("vattest: WithControlToken: empty token or one with white space")
+		}
+		c.control = token
+		return nil
+	}
+}
+
+// WithObligationBoundReturns makes the server accept a return only for one
+// of the organisation's period keys, as HMRC's live service does: any other
+// well-formed key is 400 PERIOD_KEY_INVALID. Without it the server behaves as
+// HMRC's sandbox does, whose OpenAPI says "There is no requirement to use the
+// periodKeys in the obligation response in the sandbox environment": a
+// return for a well-formed key that matches no obligation is stored (a second
+// one for that key is a DUPLICATE_SUBMISSION) and can be viewed, but fulfils
+// no obligation and raises no liability.
+func WithObligationBoundReturns() Option {
+	return func(c *config) error {
+		c.bound = true
+		return nil
+	}
 }
 
 // WithFraudHeaderEnforcement makes the server reject VAT API calls whose

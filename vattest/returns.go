@@ -198,6 +198,15 @@ func (s *Server) fileReturn(c *call, ret vatReturn) (int, submitWire) {
 	}
 	ob := o.obligation(ret.periodKey)
 	today := s.todayLocked()
+	if ob == nil && !s.cfg.bound {
+		// HMRC's sandbox: any well-formed period key, stored once.
+		if o.returns[ret.periodKey] != nil {
+			return http.StatusConflict, submitWire{}
+		}
+		o.returns[ret.periodKey] = &storedReturn{key: ret.periodKey, boxes: ret.boxes}
+		s.countAcceptedLocked(c.vrn)
+		return http.StatusCreated, submitWire{ProcessingDate: c.now.Format("2006-01-02T15:04:05.000Z"), FormBundleNumber: s.rnd.digits(12)}
+	}
 	switch {
 	case ob == nil:
 		return http.StatusBadRequest, submitWire{}
@@ -208,7 +217,7 @@ func (s *Server) fileReturn(c *call, ret vatReturn) (int, submitWire) {
 	}
 	o.returns[ret.periodKey] = &storedReturn{key: ret.periodKey, boxes: ret.boxes}
 	ob.received = today
-	resp := submitWire{ProcessingDate: c.now.Format("2006-01-02T15:04:05.000Z"), FormBundleNumber: randomDigits(12)}
+	resp := submitWire{ProcessingDate: c.now.Format("2006-01-02T15:04:05.000Z"), FormBundleNumber: s.rnd.digits(12)}
 	switch net := ret.boxes[2] - ret.boxes[3]; {
 	case net > 0:
 		ch := &charge{key: ob.key, ref: s.newChargeRefLocked(), typ: "VAT Return Debit Charge",
@@ -221,17 +230,21 @@ func (s *Server) fileReturn(c *call, ret vatReturn) (int, submitWire) {
 	case net < 0 && o.bank:
 		resp.PaymentIndicator = "BANK"
 	}
-	n := s.counts[c.vrn]
-	n.Accepted++
-	s.counts[c.vrn] = n
+	s.countAcceptedLocked(c.vrn)
 	return http.StatusCreated, resp
+}
+
+func (s *Server) countAcceptedLocked(vrn string) {
+	n := s.counts[vrn]
+	n.Accepted++
+	s.counts[vrn] = n
 }
 
 // newChargeRefLocked returns an unused charge reference in the form the
 // financial details endpoint accepts (X, a letter, twelve digits).
 func (s *Server) newChargeRefLocked() string {
 	for {
-		ref := "XV" + randomDigits(12)
+		ref := "XV" + s.rnd.digits(12)
 		if !s.chargeRefTakenLocked(ref) {
 			return ref
 		}

@@ -139,6 +139,10 @@ func (s *Server) ServeHTTP(w http.ResponseWriter, r *http.Request) {
 		panic(http.ErrAbortHandler)
 	}
 	defer s.handlers.Done()
+	if strings.HasPrefix(r.URL.Path, ControlPrefix) {
+		s.control(w, r)
+		return
+	}
 	sw := &statusWriter{ResponseWriter: w}
 	rec := s.begin(r)
 	w.Header()["Date"] = []string{rec.Time.Format(http.TimeFormat)} // the simulated clock's time

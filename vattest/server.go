@@ -6,6 +6,7 @@ import (
 	"html/template"
 	"net"
 	"net/http"
+	"strconv"
 	"sync"
 	"testing"
 	"time"
@@ -25,6 +26,7 @@ type Server struct {
 	client   *http.Client
 	pages    *template.Template
 	data     *cannedData
+	rnd      *rng
 
 	lifeMu    sync.Mutex
 	closed    bool
@@ -69,6 +71,7 @@ func New(opts ...Option) (*Server, error) {
 	s := &Server{
 		cfg:       cfg,
 		data:      data,
+		rnd:       newRNG(cfg.seed),
 		pages:     template.Must(template.New("pages").Parse(pageTemplates)),
 		done:      make(chan struct{}),
 		serveDone: make(chan struct{}),
@@ -86,8 +89,8 @@ func New(opts ...Option) (*Server, error) {
 		lastFraud: map[string]map[string]fraudRecord{},
 	}
 	s.defaultApp = &Application{
-		ClientID:     randomLetters(28, "abcdefghijklmnopqrstuvwxyzABCDEFGHIJKLMNOPQRSTUVWXYZ0123456789"),
-		ClientSecret: newUUID(),
+		ClientID:     s.rnd.letters(28, "abcdefghijklmnopqrstuvwxyzABCDEFGHIJKLMNOPQRSTUVWXYZ0123456789"),
+		ClientSecret: s.rnd.uuid(),
 		RedirectURIs: []string{"http://localhost/", "http://localhost/callback", oob},
 	}
 	s.apps[s.defaultApp.ClientID] = s.defaultApp
@@ -105,7 +108,7 @@ func New(opts ...Option) (*Server, error) {
 		return nil, fmt.Errorf("vattest: listen on %s: %w", cfg.addr, err)
 	}
 	s.listener = l
-	s.URL = "http://" + l.Addr().String()
+	s.URL = "http://" + dialAddr(cfg.addr, l.Addr())
 	s.srv = &http.Server{Handler: s, ReadHeaderTimeout: 30 * time.Second, ConnState: s.trackConn}
 	tr := http.DefaultTransport.(*http.Transport).Clone()
 	tr.Proxy = nil
@@ -115,6 +118,25 @@ func New(opts ...Option) (*Server, error) {
 		_ = s.srv.Serve(l)
 	}()
 	return s, nil
+}
+
+// dialAddr is the host:port a client dials to reach a listener asked to
+// listen on addr: the loopback address for a wildcard (0.0.0.0, ::, or no
+// host), else the listener's own address.
+func dialAddr(addr string, got net.Addr) string {
+	host, _, _ := net.SplitHostPort(addr)
+	tcp, ok := got.(*net.TCPAddr)
+	if !ok {
+		return got.String()
+	}
+	port := strconv.Itoa(tcp.Port)
+	switch ip := net.ParseIP(host); {
+	case host == "" || (ip != nil && ip.Equal(net.IPv4zero)):
+		return net.JoinHostPort("127.0.0.1", port)
+	case ip != nil && ip.Equal(net.IPv6unspecified):
+		return net.JoinHostPort("::1", port)
+	}
+	return got.String()
 }
 
 // NewServer is [New] for callers that treat a bad option as a programming

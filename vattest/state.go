@@ -9,6 +9,7 @@ import (
 	"regexp"
 	"sort"
 	"strconv"
+	"sync"
 	"time"
 
 	"github.com/go-mtd/vat/internal/uuid"
@@ -134,10 +135,43 @@ func (c *clock) now() time.Time {
 
 // ---- identifiers -----------------------------------------------------------
 
-// newUUID returns a random (version 4) UUID string for correlation and receipt IDs.
-func newUUID() string {
+// rng draws the server's identifiers: from a seeded source with [WithSeed],
+// so that the same calls give the same VRNs, credentials and tokens;
+// otherwise from math/rand (and crypto/rand for secrets).
+type rng struct {
+	mu sync.Mutex
+	r  *mrand.Rand // nil: unseeded
+}
+
+func newRNG(seed *uint64) *rng {
+	if seed == nil {
+		return &rng{}
+	}
+	return &rng{r: mrand.New(mrand.NewPCG(*seed, *seed^0x9e3779b97f4a7c15))}
+}
+
+func (g *rng) intN(n int) int {
+	if g.r == nil {
+		return mrand.IntN(n)
+	}
+	g.mu.Lock()
+	defer g.mu.Unlock()
+	return g.r.IntN(n)
+}
+
+func (g *rng) uint64() uint64 {
+	if g.r == nil {
+		return mrand.Uint64()
+	}
+	g.mu.Lock()
+	defer g.mu.Unlock()
+	return g.r.Uint64()
+}
+
+// uuid returns a random (version 4) UUID string for correlation and receipt IDs.
+func (g *rng) uuid() string {
 	var b [16]byte
-	hi, lo := mrand.Uint64(), mrand.Uint64()
+	hi, lo := g.uint64(), g.uint64()
 	for i := 0; i < 8; i++ {
 		b[i] = byte(hi >> (8 * i))
 		b[8+i] = byte(lo >> (8 * i))
@@ -145,25 +179,31 @@ func newUUID() string {
 	return uuid.Format(b)
 }
 
-// newSecret returns n random bytes in hex, for tokens, codes and secrets.
-func newSecret(n int) string {
+// secret returns n random bytes in hex, for tokens, codes and secrets.
+func (g *rng) secret(n int) string {
 	b := make([]byte, n)
-	_, _ = rand.Read(b) // crypto/rand.Read never fails (Go 1.24+)
+	if g.r == nil {
+		_, _ = rand.Read(b) // crypto/rand.Read never fails (Go 1.24+)
+		return hex.EncodeToString(b)
+	}
+	for i := range b {
+		b[i] = byte(g.intN(256))
+	}
 	return hex.EncodeToString(b)
 }
 
-func randomDigits(n int) string {
+func (g *rng) digits(n int) string {
 	b := make([]byte, n)
 	for i := range b {
-		b[i] = byte('0' + mrand.IntN(10))
+		b[i] = byte('0' + g.intN(10))
 	}
 	return string(b)
 }
 
-func randomLetters(n int, alphabet string) string {
+func (g *rng) letters(n int, alphabet string) string {
 	b := make([]byte, n)
 	for i := range b {
-		b[i] = alphabet[mrand.IntN(len(alphabet))]
+		b[i] = alphabet[g.intN(len(alphabet))]
 	}
 	return string(b)
 }
@@ -182,8 +222,8 @@ func checkOrganisation(org Organisation) error {
 		}
 	}
 	if p := org.Plan; p != nil {
-		if p.Period != 0 && p.Period != Quarterly && p.Period != Monthly {
-			return fmt.Errorf("Plan.Period %d is neither Quarterly nor Monthly", p.Period)
+		if p.Period != 0 && p.Period != Quarterly && p.Period != Monthly && p.Period != Annually {
+			return fmt.Errorf("Plan.Period %d is not Quarterly, Monthly or Annually", p.Period)
 		}
 		if p.Fulfilled < 0 || p.Open < 0 || p.Fulfilled+p.Open > 1000 {
 			return fmt.Errorf("Plan wants %d fulfilled and %d open periods: each must be 0 or more, 1000 in all at most", p.Fulfilled, p.Open)
@@ -256,12 +296,18 @@ func dueDate(end civil.Date) civil.Date {
 // planObligations generates p relative to today (see Plan).
 func planObligations(p Plan, today, reg civil.Date) []*obligation {
 	months := 3
-	if p.Period == Monthly {
+	switch p.Period {
+	case Monthly:
 		months = 1
+	case Annually:
+		months = 12
 	}
 	cur := today.FirstOfMonth()
-	if months == 3 {
+	switch months {
+	case 3:
 		cur = civil.Date{Year: today.Year, Month: (today.Month-1)/3*3 + 1, Day: 1}
+	case 12:
+		cur = civil.Date{Year: today.Year, Month: 1, Day: 1}
 	}
 	var out []*obligation
 	for i := p.Open + p.Fulfilled; i >= 0; i-- {
@@ -283,11 +329,15 @@ func planObligations(p Plan, today, reg civil.Date) []*obligation {
 }
 
 // periodKeyFor makes keys like HMRC's: two digits of the year, then A and the
-// quarter ("24A1") or M and a letter for the month ("24MA" for January).
+// quarter ("24A1"), M and a letter for the month ("24MA" for January), or
+// Y1 for a year ("24Y1").
 func periodKeyFor(start civil.Date, months int) string {
 	yy := start.Year % 100
-	if months == 3 {
+	switch months {
+	case 3:
 		return fmt.Sprintf("%02dA%d", yy, (int(start.Month)-1)/3+1)
+	case 12:
+		return fmt.Sprintf("%02dY1", yy)
 	}
 	return fmt.Sprintf("%02dM%c", yy, 'A'+rune(start.Month-1))
 }
@@ -297,15 +347,15 @@ var lastNames = []string{"Newton", "Turing", "Hopper", "Lovelace", "Berners-Lee"
 
 // newUserLocked creates a test user of kind; s.mu must be held.
 func (s *Server) newUserLocked(kind string) *user {
-	first, last := firstNames[mrand.IntN(len(firstNames))], lastNames[mrand.IntN(len(lastNames))]
+	first, last := firstNames[s.rnd.intN(len(firstNames))], lastNames[s.rnd.intN(len(lastNames))]
 	u := &user{clients: map[string]bool{}, extra: map[string]any{}}
 	for {
-		u.UserID = randomDigits(12)
+		u.UserID = s.rnd.digits(12)
 		if _, taken := s.users[u.UserID]; !taken {
 			break
 		}
 	}
-	u.Password = randomLetters(12, "abcdefghijklmnopqrstuvwxyz")
+	u.Password = s.rnd.letters(12, "abcdefghijklmnopqrstuvwxyz")
 	u.UserFullName = first + " " + last
 	u.EmailAddress = fmt.Sprintf("%s.%s@example.com", lowerASCII(first), lowerASCII(last))
 	u.Kind = kind
@@ -326,7 +376,7 @@ func lowerASCII(s string) string {
 // newVRNLocked returns an unused check-digit-valid VRN.
 func (s *Server) newVRNLocked() string {
 	for {
-		v := vrn.Complete(randomDigits(7))
+		v := vrn.Complete(s.rnd.digits(7))
 		if _, taken := s.orgs[v]; !taken && v[0] != '0' {
 			return v
 		}
@@ -348,11 +398,11 @@ func (s *Server) addOrganisationLocked(org Organisation, u *user) (*organisation
 		vrn: org.VRN, returns: map[string]*storedReturn{},
 		directDebit: org.DirectDebit, bank: org.RepaymentBankAccount, insolvent: org.Insolvent,
 	}
-	o.name = "Company " + randomLetters(3, "ABCDEFGHIJKLMNOPQRSTUVWXYZ") + randomDigits(3)
+	o.name = "Company " + s.rnd.letters(3, "ABCDEFGHIJKLMNOPQRSTUVWXYZ") + s.rnd.digits(3)
 	if org.RegistrationDate != "" {
 		o.regDate, _ = civil.Parse(org.RegistrationDate)
 	} else {
-		o.regDate = today.AddYears(-1 - mrand.IntN(20)).AddDays(-mrand.IntN(365))
+		o.regDate = today.AddYears(-1 - s.rnd.intN(20)).AddDays(-s.rnd.intN(365))
 	}
 	if org.FlatRateScheme != nil {
 		f := *org.FlatRateScheme
@@ -401,7 +451,7 @@ func (s *Server) CreateAgent() TestUser {
 	s.mu.Lock()
 	defer s.mu.Unlock()
 	u := s.newUserLocked("agent")
-	u.AgentServicesAccountNumber = "NARN" + randomDigits(7)
+	u.AgentServicesAccountNumber = "NARN" + s.rnd.digits(7)
 	return u.TestUser
 }
 
@@ -482,16 +532,16 @@ func (s *Server) issueUserTokenLocked(g *grant) Token {
 	if g.refresh != "" {
 		delete(s.refreshes, g.refresh)
 	}
-	t := &token{value: newSecret(16), clientID: g.clientID, userID: g.userID, scopes: g.scopes, scope: g.scope, expiry: now.Add(accessTokenLifetime), grant: g}
+	t := &token{value: s.rnd.secret(16), clientID: g.clientID, userID: g.userID, scopes: g.scopes, scope: g.scope, expiry: now.Add(accessTokenLifetime), grant: g}
 	g.access = t.value
-	g.refresh = newSecret(16)
+	g.refresh = s.rnd.secret(16)
 	s.tokens[t.value] = t
 	s.refreshes[g.refresh] = g
 	return Token{AccessToken: t.value, RefreshToken: g.refresh, Expiry: t.expiry, Scope: g.scope}
 }
 
 func (s *Server) issueAppTokenLocked(clientID, scope string, bits int) Token {
-	t := &token{value: newSecret(16), app: true, clientID: clientID, scopes: bits, scope: scope, expiry: s.clock.now().Add(accessTokenLifetime)}
+	t := &token{value: s.rnd.secret(16), app: true, clientID: clientID, scopes: bits, scope: scope, expiry: s.clock.now().Add(accessTokenLifetime)}
 	s.tokens[t.value] = t
 	return Token{AccessToken: t.value, Expiry: t.expiry, Scope: scope}
 }
@@ -561,6 +611,20 @@ func (s *Server) Obligations(vrn string) []Obligation {
 			x.Received = ob.received.String()
 		}
 		out = append(out, x)
+	}
+	return out
+}
+
+// Businesses returns the test users of the organisations the server knows,
+// ordered by VRN.
+func (s *Server) Businesses() []TestUser {
+	s.mu.Lock()
+	defer s.mu.Unlock()
+	out := make([]TestUser, 0, len(s.orgs))
+	for _, v := range sortedKeys(s.orgs) {
+		if u := s.users[s.orgs[v].userID]; u != nil {
+			out = append(out, u.TestUser)
+		}
 	}
 	return out
 }

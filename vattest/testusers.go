@@ -68,7 +68,7 @@ func (s *Server) testUsers(c *call) {
 		u := s.newUserLocked("agent")
 		resp = map[string]any{"userId": u.UserID, "password": u.Password, "userFullName": u.UserFullName, "emailAddress": u.EmailAddress}
 		if has["agent-services"] {
-			u.AgentServicesAccountNumber = "NARN" + randomDigits(7)
+			u.AgentServicesAccountNumber = "NARN" + s.rnd.digits(7)
 			resp["agentServicesAccountNumber"] = u.AgentServicesAccountNumber
 		}
 	case epCreateIndividual:
@@ -117,7 +117,7 @@ func (s *Server) userResponseLocked(u *user, has map[string]bool, req createUser
 	resp["individualDetails"] = map[string]any{
 		"firstName": first, "lastName": last,
 		"dateOfBirth": today.AddYears(-25 - rand.IntN(50)).AddDays(-rand.IntN(365)).String(),
-		"address":     address(randomDigits(2)+" Springfield Rise", "Glasgow"),
+		"address":     address(s.rnd.digits(2)+" Springfield Rise", "Glasgow"),
 	}
 	set := func(k, v string) {
 		resp[k] = v
@@ -126,15 +126,15 @@ func (s *Server) userResponseLocked(u *user, has map[string]bool, req createUser
 	if has["national-insurance"] || has["self-assessment"] || has["mtd-income-tax"] || !org {
 		nino := req.NINO
 		if nino == "" {
-			nino = randomLetters(2, "ABCEGHJKLMNPRSTWXYZ") + randomDigits(6) + randomLetters(1, "ABCD")
+			nino = s.rnd.letters(2, "ABCEGHJKLMNPRSTWXYZ") + s.rnd.digits(6) + s.rnd.letters(1, "ABCD")
 		}
 		set("nino", nino)
 	}
 	if has["self-assessment"] {
-		set("saUtr", randomDigits(10))
+		set("saUtr", s.rnd.digits(10))
 	}
 	if has["mtd-income-tax"] {
-		set("mtdItId", "XJIT"+randomDigits(11))
+		set("mtdItId", "XJIT"+s.rnd.digits(11))
 	}
 	if has["mtd-vat"] || (org && has["submit-vat-returns"]) {
 		if has["mtd-vat"] {
@@ -147,26 +147,26 @@ func (s *Server) userResponseLocked(u *user, has map[string]bool, req createUser
 		resp["vatRegistrationDate"] = u.VATRegistrationDate
 	}
 	if org {
-		name := "Company " + randomLetters(3, "ABCDEFGHIJKLMNOPQRSTUVWXYZ") + randomDigits(3)
+		name := "Company " + s.rnd.letters(3, "ABCDEFGHIJKLMNOPQRSTUVWXYZ") + s.rnd.digits(3)
 		if o := s.orgs[u.VRN]; o != nil {
 			name = o.name
 		}
-		resp["organisationDetails"] = map[string]any{"name": name, "address": address(randomDigits(1)+" Abbey Road", "Aberdeen")}
+		resp["organisationDetails"] = map[string]any{"name": name, "address": address(s.rnd.digits(1)+" Abbey Road", "Aberdeen")}
 		if has["paye-for-employers"] {
-			set("empRef", randomDigits(3)+"/"+randomLetters(10, "ABCDEFGHIJKLMNOPQRSTUVWXYZ"))
+			set("empRef", s.rnd.digits(3)+"/"+s.rnd.letters(10, "ABCDEFGHIJKLMNOPQRSTUVWXYZ"))
 		}
 		if has["corporation-tax"] {
-			set("ctUtr", randomDigits(10))
-			set("crn", randomDigits(8))
+			set("ctUtr", s.rnd.digits(10))
+			set("crn", s.rnd.digits(8))
 		}
 		if has["lisa"] {
-			set("lisaManagerReferenceNumber", "Z"+randomDigits(6))
+			set("lisaManagerReferenceNumber", "Z"+s.rnd.digits(6))
 		}
 		if has["secure-electronic-transfer"] {
-			set("secureElectronicTransferReferenceNumber", "1"+randomDigits(11))
+			set("secureElectronicTransferReferenceNumber", "1"+s.rnd.digits(11))
 		}
 		if has["relief-at-source"] {
-			set("pensionSchemeAdministratorIdentifier", "A"+randomDigits(7))
+			set("pensionSchemeAdministratorIdentifier", "A"+s.rnd.digits(7))
 		}
 		if req.TaxpayerType != "" {
 			set("taxPayerType", req.TaxpayerType)
@@ -177,7 +177,7 @@ func (s *Server) userResponseLocked(u *user, has map[string]bool, req createUser
 		if has["pillar-2"] {
 			id := req.Pillar2ID
 			if id == "" {
-				id = "XA" + randomDigits(13)
+				id = "XA" + s.rnd.digits(13)
 			}
 			set("pillar2Id", id)
 		}
@@ -186,8 +186,8 @@ func (s *Server) userResponseLocked(u *user, has map[string]bool, req createUser
 		set("eoriNumber", req.EORINumber)
 	} else if has["customs-services"] || has["goods-vehicle-movements"] || has["import-control-system"] || has["safety-and-security"] ||
 		has["common-transit-convention-traders"] || has["common-transit-convention-traders-legacy"] || has["excise-movement-control-system"] {
-		set("eoriNumber", "GB"+randomDigits(12))
+		set("eoriNumber", "GB"+s.rnd.digits(12))
 	}
-	set("groupIdentifier", "testGroupId-"+newUUID())
+	set("groupIdentifier", "testGroupId-"+s.rnd.uuid())
 	return resp
 }

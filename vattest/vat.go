@@ -58,13 +58,13 @@ func (s *Server) vatAPI(c *call) {
 		return
 	}
 	h := c.w.Header()
-	h["X-CorrelationId"] = []string{newUUID()}
+	h["X-CorrelationId"] = []string{s.rnd.uuid()}
 	h["X-Content-Type-Options"] = []string{"nosniff"}
 	switch c.route.ep {
 	case epObligations:
 		s.obligations(c)
 	case epSubmitReturn:
-		h["Receipt-ID"] = []string{newUUID()}
+		h["Receipt-ID"] = []string{s.rnd.uuid()}
 		h["Receipt-Timestamp"] = []string{c.now.Format("2006-01-02T15:04:05Z")}
 		s.submitReturn(c, body)
 	case epViewReturn:
