@@ -1,0 +1,31 @@
+package main
+
+// Every fraud prevention header matter of the command is in this file.
+
+import (
+	"github.com/go-mtd/vat"
+)
+
+// fraudHeaders returns the source of HMRC's fraud prevention headers for a
+// desktop application connecting directly to HMRC (DESKTOP_APP_DIRECT),
+// collected from this machine: local addresses, the operating-system user,
+// the operating system, the time zone and a device ID kept in dir.
+func fraudHeaders(dir string) (vat.FraudHeaderSource, error) {
+	return vat.NewDeviceCollector(vat.DeviceCollectorConfig{
+		ConnectionMethod: vat.DesktopAppDirect,
+		DeviceIDDir:      dir,
+		ProductName:      "go-mtd-vat",
+		VendorVersion:    []vat.KeyValue{{Key: "go-mtd-vat-cli", Value: version}},
+		// A terminal program has no window of its own: it reports a
+		// typical screen and terminal window.
+		Screens:    []vat.Screen{{Width: 1920, Height: 1080, ScalingFactor: "1", ColourDepth: 24}},
+		WindowSize: vat.WindowSize{Width: 1256, Height: 803},
+		// The command has no sign-in of its own (HMRC's sign-in is the only
+		// one), no licence keys and no users of its own beyond the
+		// operating-system user the collector adds.
+		AgreedEmpty: vat.NewFraudHeaderSet(vat.GovClientMultiFactor, vat.GovVendorLicenseIDs),
+	})
+}
+
+// fraudOption is the Client option that sends src's headers.
+func fraudOption(src vat.FraudHeaderSource) vat.Option { return vat.WithFraudHeaders(src) }
