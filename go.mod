@@ -3,6 +3,7 @@ module github.com/go-mtd/vat
 go 1.26.0
 
 require (
+	github.com/creack/pty v1.1.24
 	github.com/google/go-querystring v1.2.0
 	github.com/rogpeppe/go-internal v1.16.0
 	github.com/stretchr/testify v1.12.1

@@ -163,7 +163,7 @@ func dispatch(ctx context.Context, args []string, io *stdio) error {
 	if cmd.flags != nil {
 		cmd.flags(fs, o)
 	}
-	fs.Usage = func() { printCommandHelp(io.err, path, cmd, fs) }
+	fs.Usage = func() {} // help is printed below, to standard output
 	pos, err := parseInterspersed(fs, args)
 	if errors.Is(err, flag.ErrHelp) {
 		printCommandHelp(io.out, path, cmd, fs)
