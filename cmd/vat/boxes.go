@@ -294,6 +294,7 @@ func (f *boxFile) toReturn(key vat.PeriodKey, compute bool) (r vat.Return, compu
 	money := []*vat.Money{1: &r.VATDueSales, 2: &r.VATDueAcquisitions, 3: &r.TotalVATDue, 4: &r.VATReclaimedCurrPeriod, 5: &r.NetVATDue}
 	pounds := []*vat.Pounds{6: &r.TotalValueSalesExVAT, 7: &r.TotalValuePurchasesExVAT, 8: &r.TotalValueGoodsSuppliedExVAT, 9: &r.TotalAcquisitionsExVAT}
 	bad := false
+	var ok [10]bool // read without a problem
 	for _, b := range boxDefs {
 		n := b.n
 		if !f.found[n] || f.text[n] == "" {
@@ -320,7 +321,7 @@ func (f *boxFile) toReturn(key vat.PeriodKey, compute bool) (r vat.Return, compu
 				bad = true
 				continue
 			}
-			*money[n] = v
+			*money[n], ok[n] = v, true
 		} else {
 			v, err := vat.ParsePounds(text)
 			if err != nil {
@@ -328,8 +329,16 @@ func (f *boxFile) toReturn(key vat.PeriodKey, compute bool) (r vat.Return, compu
 				bad = true
 				continue
 			}
-			*pounds[n] = v
+			*pounds[n], ok[n] = v, true
 		}
+	}
+	// A sum is worked out only from boxes that were read: never from a
+	// missing one.
+	if computed[3] && !(ok[1] && ok[2]) {
+		computed[3] = false
+	}
+	if computed[5] && !((ok[3] || computed[3]) && ok[4]) {
+		computed[5] = false
 	}
 	if computed[3] {
 		r.TotalVATDue = r.VATDueSales + r.VATDueAcquisitions

@@ -22,9 +22,9 @@ func explain(err error) string {
 		var ae *vat.APIError
 		switch {
 		case errors.Is(err, vat.ErrNotFound):
-			return fmt.Sprintf("HMRC: 404 NOT_FOUND: GB%s is not a registered UK VAT number: check the number with the business", ce.target)
+			return fmt.Sprintf("HMRC refused the request: 404 NOT_FOUND: GB%s is not a registered UK VAT number: check the number with the business", ce.target)
 		case errors.As(err, &ae) && ae.StatusCode == http.StatusForbidden && ae.Code == "INVALID_REQUEST":
-			return fmt.Sprintf("HMRC: 403 INVALID_REQUEST: your VAT number GB%s (--requester) is not registered: check it, or leave --requester out", ce.requester)
+			return fmt.Sprintf("HMRC refused the request: 403 INVALID_REQUEST: your VAT number GB%s (--requester) is not registered: check it, or leave --requester out", ce.requester)
 		}
 	}
 	var ve *vat.ValidationError

@@ -334,7 +334,7 @@ penalties, as HMRC's penalties endpoint reports them.`,
 			}
 			if ls := p.LateSubmissionPenalty; ls != nil {
 				s := ls.Summary
-				fmt.Fprintf(io.out, "Late submission: %d active point(s) of %d before a charge of %s", s.ActivePenaltyPoints, s.RegimeThreshold, s.PenaltyChargeAmount)
+				fmt.Fprintf(io.out, "Late submission: %d active point(s); at %d points each late return costs %s", s.ActivePenaltyPoints, s.RegimeThreshold, s.PenaltyChargeAmount)
 				if s.ActivePenaltyPoints > 0 {
 					fmt.Fprintf(io.out, "; points expire %s if returns are on time", s.PeriodOfComplianceAchievement)
 				}

@@ -125,3 +125,15 @@ func TestAppendReceiptKeepsEveryLine(t *testing.T) {
 	require.NoError(t, err)
 	assert.Equal(t, os.FileMode(0o600), fi.Mode().Perm())
 }
+
+func TestComputeNeverUsesAMissingBox(t *testing.T) {
+	t.Parallel()
+	f, err := readBoxCSV([]byte("1,10\n2,0\n6,100\n7,0\n8,0\n9,0\n")) // box 4 missing
+	require.NoError(t, err)
+	r, computed, probs := f.toReturn("24A1", true)
+	assert.True(t, computed[3], "boxes 1 and 2 are there")
+	assert.False(t, computed[5], "box 5 needs box 4")
+	assert.Equal(t, vat.Money(0), r.NetVATDue)
+	require.Len(t, probs, 1)
+	assert.Equal(t, 4, probs[0].box)
+}

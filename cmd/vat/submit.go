@@ -95,6 +95,8 @@ func runSubmit(ctx context.Context, io *stdio, o *options, args []string) error 
 		switch {
 		case computed[n]:
 			notes[n] = "(computed)"
+		case (n == 3 || n == 5) && o.compute && (!bf.found[n] || bf.text[n] == ""):
+			shown[n] = "(not computed)" // from a missing or wrong box
 		case !bf.found[n] || bf.text[n] == "":
 			shown[n] = "(missing)"
 		}
@@ -123,6 +125,10 @@ func runSubmit(ctx context.Context, io *stdio, o *options, args []string) error 
 		return fmt.Errorf("nothing was sent to HMRC: correct %s and run the command again", o.file)
 	}
 
+	client, err := c.userClient(ctx) // before asking: a missing sign-in is said at once
+	if err != nil {
+		return err
+	}
 	fmt.Fprintf(w, "\n%s\n\n", declaration)
 	if !o.agree {
 		fmt.Fprint(io.out, "Do you agree to the declaration and want to submit this return to "+c.name+"? Type yes to submit: ")
@@ -130,10 +136,6 @@ func runSubmit(ctx context.Context, io *stdio, o *options, args []string) error 
 		if a := strings.ToLower(strings.TrimSpace(line)); a != "yes" && a != "y" {
 			return fmt.Errorf("not submitted: you did not agree to the declaration")
 		}
-	}
-	client, err := c.userClient(ctx)
-	if err != nil {
-		return err
 	}
 	receipt, err := client.SubmitReturn(ctx, vrn, r)
 	if err != nil {
