@@ -137,3 +137,22 @@ func TestComputeNeverUsesAMissingBox(t *testing.T) {
 	require.Len(t, probs, 1)
 	assert.Equal(t, 4, probs[0].box)
 }
+
+func TestDeclarationIsShownWhole(t *testing.T) {
+	t.Parallel()
+	w := wrap(declaration, 80)
+	for _, line := range strings.Split(w, "\n") {
+		assert.LessOrEqual(t, len(line), 80)
+	}
+	assert.Equal(t, declaration, strings.ReplaceAll(w, "\n", " "), "the words of HMRC's declaration are unchanged")
+}
+
+func TestTablesHaveNoTrailingSpaces(t *testing.T) {
+	t.Parallel()
+	var b strings.Builder
+	require.NoError(t, showBoxes(&b, [10]string{1: "1.00", 2: "200000.00"}, map[int]string{1: "(computed)"}))
+	for _, line := range strings.Split(b.String(), "\n") {
+		assert.Equal(t, strings.TrimRight(line, " "), line)
+	}
+	assert.Contains(t, b.String(), "1.00       (computed)\n", "columns still line up")
+}

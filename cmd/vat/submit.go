@@ -129,7 +129,7 @@ func runSubmit(ctx context.Context, io *stdio, o *options, args []string) error 
 	if err != nil {
 		return err
 	}
-	fmt.Fprintf(w, "\n%s\n\n", declaration)
+	fmt.Fprintf(w, "\n%s\n\n", wrap(declaration, 80))
 	if !o.agree {
 		fmt.Fprint(io.out, "Do you agree to the declaration and want to submit this return to "+c.name+"? Type yes to submit: ")
 		line, _ := bufio.NewReader(io.in).ReadString('\n')
@@ -234,4 +234,24 @@ func appendReceipt(path string, e receiptEntry) error {
 		return err
 	}
 	return f.Close()
+}
+
+// wrap breaks s into lines of at most width bytes, between words.
+func wrap(s string, width int) string {
+	var b strings.Builder
+	n := 0
+	for i, word := range strings.Fields(s) {
+		switch {
+		case i == 0:
+		case n+1+len(word) > width:
+			b.WriteByte('\n')
+			n = 0
+		default:
+			b.WriteByte(' ')
+			n++
+		}
+		b.WriteString(word)
+		n += len(word)
+	}
+	return b.String()
 }
