@@ -30,6 +30,8 @@ type options struct {
 	vrn                    string
 	// how
 	json bool
+	// loginHint is the command that signs in again here, once known.
+	loginHint string
 
 	// command flags
 	userID, password string // login against a simulator
@@ -136,6 +138,7 @@ func connect(o *options) (*conn, error) {
 		oc.Endpoint.AuthURL, oc.Endpoint.TokenURL = c.server+"/oauth/authorize", c.server+"/oauth/token"
 	}
 	c.oauth = oc
+	o.loginHint = c.loginHint()
 	if c.dir, err = configDir(o.stdio); err != nil {
 		return nil, err
 	}
@@ -217,7 +220,7 @@ func (c *conn) appClient(scopes ...string) (*vat.Client, error) {
 // loginHint is the command that signs in to this environment again.
 func (c *conn) loginHint() string {
 	switch {
-	case c.server != "" && c.name[:len("the simulator")] == "the simulator":
+	case c.server != "" && strings.HasPrefix(c.name, "the simulator"):
 		return "vat login --sandbox-server " + c.server
 	case c.server != "":
 		return "vat login --base-url " + c.server

@@ -13,6 +13,11 @@ import (
 // explain turns an error into what the user reads: what happened, with
 // HMRC's code, and what to do.
 func explain(err error) string {
+	login := "vat login"
+	var h *hinted
+	if errors.As(err, &h) {
+		login = h.loginHint
+	}
 	var nsi *notSignedIn
 	if errors.As(err, &nsi) {
 		return nsi.Error()
@@ -38,15 +43,15 @@ func explain(err error) string {
 	}
 	var ae *vat.APIError
 	if errors.As(err, &ae) {
-		return apiErrorText(ae)
+		return apiErrorText(ae, login)
 	}
 	switch {
 	case errors.Is(err, vat.ErrReauthorizationRequired):
-		return "your sign-in to HMRC has expired or was withdrawn (HMRC refused to renew it: invalid_grant): run \"vat login\" to sign in again"
+		return "your sign-in to HMRC has expired or was withdrawn (HMRC refused to renew it: invalid_grant): run \"" + login + "\" to sign in again"
 	case errors.Is(err, vat.ErrTokenFileInsecure), errors.Is(err, vat.ErrTokenFileCorrupt):
 		return err.Error()
 	case errors.Is(err, vat.ErrUserDeniedAuthorization):
-		return "you did not grant this application access to your VAT account at HMRC: run \"vat login\" again and choose to grant authority"
+		return "you did not grant this application access to your VAT account at HMRC: run \"" + login + "\" again and choose to grant authority"
 	case errors.Is(err, context.Canceled):
 		return "interrupted"
 	case errors.Is(err, context.DeadlineExceeded):
@@ -56,7 +61,7 @@ func explain(err error) string {
 }
 
 // apiErrorText is HMRC's refusal: status, code and message, and what to do.
-func apiErrorText(ae *vat.APIError) string {
+func apiErrorText(ae *vat.APIError, login string) string {
 	codes := ae.Codes()
 	msg := ae.Message
 	if len(ae.Errors) > 0 {
@@ -80,11 +85,11 @@ func apiErrorText(ae *vat.APIError) string {
 	case errors.Is(ae, vat.ErrTaxPeriodNotEnded):
 		hint = "the period has not ended yet: submit after its end date (see \"vat obligations\")"
 	case errors.Is(ae, vat.ErrNotAuthorised):
-		hint = "the signed-in user may not act for this VRN: check --vrn, or run \"vat login\" as a user of this business"
+		hint = "the signed-in user may not act for this VRN: check --vrn, or run \"" + login + "\" as a user of this business"
 	case errors.Is(ae, vat.ErrInvalidCredentials), errors.Is(ae, vat.ErrMissingCredentials):
-		hint = "run \"vat login\" to sign in again"
+		hint = "run \"" + login + "\" to sign in again"
 	case errors.Is(ae, vat.ErrInvalidScope):
-		hint = "the sign-in did not grant this access: run \"vat login\" again"
+		hint = "the sign-in did not grant this access: run \"" + login + "\" again"
 	case errors.Is(ae, vat.ErrResourceForbidden):
 		hint = "the application is not subscribed to this API on HMRC's Developer Hub: subscribe to it there"
 	case errors.Is(ae, vat.ErrThrottled):

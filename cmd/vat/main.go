@@ -173,8 +173,24 @@ func dispatch(ctx context.Context, args []string, io *stdio) error {
 		return &usageError{fmt.Sprintf("%s: %v (run \"%s --help\")", path, err, path)}
 	}
 	o.stdio = io
-	return cmd.run(ctx, io, o, pos)
+	if err := cmd.run(ctx, io, o, pos); err != nil {
+		if o.loginHint != "" {
+			return &hinted{err, o.loginHint}
+		}
+		return err
+	}
+	return nil
 }
+
+// hinted carries the command that signs in again to where the command
+// went, for the advice of errors.
+type hinted struct {
+	err       error
+	loginHint string
+}
+
+func (h *hinted) Error() string { return h.err.Error() }
+func (h *hinted) Unwrap() error { return h.err }
 
 // parseInterspersed parses flags wherever they are among the positional
 // arguments (vat check 123456789 --requester 987654321), as gh and kubectl
