@@ -54,13 +54,13 @@ func connectionFlags(fs *flag.FlagSet, o *options) {
 	fs.BoolVar(&o.production, "production", false, "use HMRC's live service")
 	fs.StringVar(&o.sandboxServer, "sandbox-server", "", "use the simulator (vat-sandbox) at `URL` for the API and sign-in")
 	fs.StringVar(&o.baseURL, "base-url", "", "send API calls and sign-in to `URL` instead of HMRC's hosts")
-	fs.StringVar(&o.clientID, "client-id", "", "the application's client ID (default $HMRC_CLIENT_ID)")
-	fs.StringVar(&o.clientSecret, "client-secret", "", "the application's client secret (default $HMRC_CLIENT_SECRET)")
+	fs.StringVar(&o.clientID, "client-id", "", "the application's client `ID` (default $HMRC_CLIENT_ID)")
+	fs.StringVar(&o.clientSecret, "client-secret", "", "the application's client `secret` (default $HMRC_CLIENT_SECRET)")
 }
 
 // vrnFlag adds --vrn.
 func vrnFlag(fs *flag.FlagSet, o *options) {
-	fs.StringVar(&o.vrn, "vrn", "", "the business's VAT registration number (default $HMRC_VRN)")
+	fs.StringVar(&o.vrn, "vrn", "", "the business's VAT registration number, `VRN` (default $HMRC_VRN)")
 }
 
 // jsonFlag adds --json.

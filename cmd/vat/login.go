@@ -37,10 +37,10 @@ browser.`,
   vat login --sandbox-server http://127.0.0.1:8080 --user-id 123456789012 --password abcdefghijkl`,
 		flags: func(fs *flag.FlagSet, o *options) {
 			connectionFlags(fs, o)
-			fs.StringVar(&o.redirectURI, "redirect-uri", "", "the loopback redirect URI registered for the application")
+			fs.StringVar(&o.redirectURI, "redirect-uri", "", "the loopback redirect `URI` registered for the application")
 			fs.BoolVar(&o.noBrowser, "no-browser", false, "print the sign-in address instead of opening a browser")
-			fs.StringVar(&o.userID, "user-id", "", "simulator only: the test user's user ID")
-			fs.StringVar(&o.password, "password", "", "simulator only: the test user's password")
+			fs.StringVar(&o.userID, "user-id", "", "simulator only: the test user's user `ID`")
+			fs.StringVar(&o.password, "password", "", "simulator only: the test user's `password`")
 		},
 		run: runLogin,
 	}
