@@ -226,3 +226,47 @@ func TestSignInAgainstTheSimulator(t *testing.T) {
 type discard struct{}
 
 func (discard) Write(p []byte) (int, error) { return len(p), nil }
+
+// TestCheckVATNumberAgainstTheSimulator checks VAT numbers through the SDK
+// with an application token obtained by client credentials, as a program
+// with no signed-in user would.
+func TestCheckVATNumberAgainstTheSimulator(t *testing.T) {
+	t.Parallel()
+	srv := vattest.NewTestServer(t, vattest.WithRateLimit(0))
+	user, _ := srv.TestOrganisation(t, vattest.Organisation{})
+	app := srv.DefaultApplication()
+	oc, err := vat.NewOAuthConfig(vat.Sandbox, vat.OAuthApp{ClientID: app.ClientID, ClientSecret: app.ClientSecret})
+	require.NoError(t, err)
+	oc.Endpoint.TokenURL = srv.URL + "/oauth/token"
+	ctx := context.Background()
+	newClient := func(scopes ...string) *vat.Client {
+		ts, err := vat.NewApplicationTokenSource(oc, scopes, vat.WithTokenHTTPClient(srv.Client()))
+		require.NoError(t, err)
+		c, err := vat.NewClient(vat.WithBaseURL(srv.URL), vat.WithHTTPClient(srv.Client()),
+			vat.WithApplicationTokenSource(ts), vat.WithRateLimiter(vat.NoRateLimit))
+		require.NoError(t, err)
+		return c
+	}
+	c := newClient(vat.ScopeReadVAT)
+
+	reg, err := c.CheckVATNumber(ctx, vat.VRN(user.VRN))
+	require.NoError(t, err)
+	assert.Equal(t, user.VRN, reg.Target.VATNumber)
+	assert.NotEmpty(t, reg.Target.Name)
+	assert.Equal(t, "GB", reg.Target.Address.CountryCode)
+	assert.Empty(t, reg.ConsultationNumber)
+
+	reg, err = c.CheckVATNumberWithRequester(ctx, "553557881", vat.VRN(user.VRN))
+	require.NoError(t, err)
+	assert.Equal(t, "Credite Sberger Donal Inc.", reg.Target.Name)
+	assert.Len(t, reg.ConsultationNumber, 9)
+	assert.Equal(t, user.VRN, reg.Requester)
+
+	_, err = c.CheckVATNumber(ctx, "123456789")
+	assert.ErrorIs(t, err, vat.ErrNotFound)
+	_, err = c.CheckVATNumberWithRequester(ctx, "553557881", "123456789")
+	assert.ErrorIs(t, err, vat.ErrInvalidRequest)
+
+	_, err = newClient().CheckVATNumber(ctx, "553557881")
+	assert.ErrorIs(t, err, vat.ErrInvalidScope, "the API needs read:vat")
+}

@@ -35,6 +35,11 @@
 //     users) and POST /oauth/token (authorization_code with PKCE,
 //     refresh_token, client_credentials);
 //   - the Create Test User API under /create-test-user/;
+//   - Check a UK VAT number (version 2.0: Accept
+//     application/vnd.hmrc.2.0+json, a token with read:vat) under
+//     /organisations/vat/check-vat-number/lookup/, answering for the
+//     server's organisations, HMRC's example 553557881 and HMRC's sandbox
+//     test numbers;
 //   - the Test Fraud Prevention Headers API under
 //     /test/fraud-prevention-headers/, answered by package fraud's
 //     validator ([HMRCFraudHeaderValidator], or [WithFraudHeaderValidator]).

@@ -162,6 +162,10 @@ func (s *Server) serve(w http.ResponseWriter, r *http.Request) {
 	case "/oauth/token":
 		s.tokenEndpoint(w, r)
 	default:
+		if strings.HasPrefix(path, checkVATPrefix) {
+			s.checkVATNumber(w, r, path) // checkvat.go
+			return
+		}
 		s.gateway(w, r, path)
 	}
 }
