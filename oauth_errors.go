@@ -11,32 +11,35 @@ import (
 	"golang.org/x/oauth2"
 )
 
-// ErrReauthorizationRequired reports that HMRC will no longer refresh the
-// user's access: the 18-month authority has run out, the user revoked it, or
-// its single-use refresh token was already spent. It also reports that the
-// token store holds no usable token. The user must sign in to HMRC again
-// (SignIn, or an AuthRequest in a web application). Test with errors.Is.
-var ErrReauthorizationRequired = errors.New("vat: reauthorization required: the user must sign in to HMRC and grant access again")
+// Errors of signing in and of keeping a user's tokens; test with errors.Is.
+var (
+	// ErrReauthorizationRequired reports that HMRC will no longer refresh the
+	// user's access: the 18-month authority has run out, the user revoked it, or
+	// its single-use refresh token was already spent. It also reports that the
+	// token store holds no usable token. The user must sign in to HMRC again
+	// (SignIn, or an AuthRequest in a web application). Test with errors.Is.
+	ErrReauthorizationRequired = errors.New("vat: reauthorization required: the user must sign in to HMRC and grant access again")
 
-// ErrTokenNotSaved reports that HMRC issued a new token but the TokenStore
-// failed to save it. HMRC has already invalidated the previous refresh token,
-// so the new one exists only in the token source's memory; the source keeps
-// it there and retries the save on its next call. If the process stops before
-// a save succeeds, the user must sign in again. The error also wraps the
-// store's own error.
-var ErrTokenNotSaved = errors.New("vat: HMRC issued a new token but it could not be saved")
+	// ErrTokenNotSaved reports that HMRC issued a new token but the TokenStore
+	// failed to save it. HMRC has already invalidated the previous refresh token,
+	// so the new one exists only in the token source's memory; the source keeps
+	// it there and retries the save on its next call. If the process stops before
+	// a save succeeds, the user must sign in again. The error also wraps the
+	// store's own error.
+	ErrTokenNotSaved = errors.New("vat: HMRC issued a new token but it could not be saved")
 
-// ErrStateMismatch reports that the state parameter of an authorization
-// redirect does not match the one the sign-in began with: the redirect does
-// not belong to this sign-in (a stale browser tab, or forgery) and its code
-// must not be used.
-var ErrStateMismatch = errors.New("vat: the sign-in redirect's state does not match this sign-in; start the sign-in again")
+	// ErrStateMismatch reports that the state parameter of an authorization
+	// redirect does not match the one the sign-in began with: the redirect does
+	// not belong to this sign-in (a stale browser tab, or forgery) and its code
+	// must not be used.
+	ErrStateMismatch = errors.New("vat: the sign-in redirect's state does not match this sign-in; start the sign-in again")
 
-// ErrUserDeniedAuthorization reports that the user chose not to grant the
-// application access on HMRC's sign-in pages (error_code
-// USER_DENIED_AUTHORIZATION). An *AuthorizationError with that code matches it
-// with errors.Is.
-var ErrUserDeniedAuthorization = errors.New("vat: the user did not grant access to HMRC")
+	// ErrUserDeniedAuthorization reports that the user chose not to grant the
+	// application access on HMRC's sign-in pages (error_code
+	// USER_DENIED_AUTHORIZATION). An *AuthorizationError with that code matches it
+	// with errors.Is.
+	ErrUserDeniedAuthorization = errors.New("vat: the user did not grant access to HMRC")
+)
 
 // AuthorizationError is an error HMRC reported by redirecting the browser
 // back with error parameters instead of a code.

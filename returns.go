@@ -174,12 +174,6 @@ type Receipt struct {
 	Filed *Return `json:"filed,omitempty"`
 }
 
-// ErrReceiptIncomplete is returned, wrapped and together with a non-nil
-// *Receipt, when HMRC accepted a return (201) but part of its answer could
-// not be read: the return IS filed. The Receipt holds every field that could
-// be read, and the error says what could not.
-var ErrReceiptIncomplete = errors.New("vat: HMRC accepted the return, but its receipt could not be read in full")
-
 // submitResponse is the 201 body of a submission.
 type submitResponse struct {
 	ProcessingDate   string           `json:"processingDate"`

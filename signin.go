@@ -87,7 +87,7 @@ func WithSignInPrompt(fn func(authURL string)) SignInOption {
 }
 
 // WithSignInBrowser sets the func SignIn calls to open the sign-in address in
-// a browser (OpenBrowser by default); nil opens nothing, leaving the user to
+// a browser (openBrowser by default); nil opens nothing, leaving the user to
 // follow the address shown. SignIn calls it once, after it is listening, and
 // waits for it to return, so it should return once the browser is launched.
 // An error from it is reported to the user, and SignIn keeps waiting.
@@ -153,7 +153,7 @@ func SignIn(ctx context.Context, cfg *oauth2.Config, opts ...SignInOption) (*oau
 	if c.Endpoint.AuthURL == "" {
 		return nil, errors.New("vat: SignIn: Endpoint.AuthURL is empty: build the config with vat.NewOAuthConfig")
 	}
-	o := signInOptions{port: -1, out: os.Stderr, browser: OpenBrowser}
+	o := signInOptions{port: -1, out: os.Stderr, browser: openBrowser}
 	for _, opt := range opts {
 		if opt == nil {
 			return nil, errors.New("vat: SignIn: nil SignInOption")
@@ -364,12 +364,12 @@ func signInPage(w http.ResponseWriter, status int, title, msg string) {
 		html.EscapeString(title), html.EscapeString(title), html.EscapeString(msg))
 }
 
-// OpenBrowser opens u in the user's default browser: with open on macOS,
+// openBrowser opens u in the user's default browser: with open on macOS,
 // rundll32 on Windows and xdg-open elsewhere. It does not wait for the
 // browser. It is SignIn's default; it only opens http and https addresses.
-func OpenBrowser(u string) error {
+func openBrowser(u string) error {
 	if !strings.HasPrefix(u, "https://") && !strings.HasPrefix(u, "http://") {
-		return errors.New("vat: OpenBrowser: only http and https addresses are opened")
+		return errors.New("vat: SignIn: only http and https addresses are opened")
 	}
 	var cmd *exec.Cmd
 	switch runtime.GOOS {
@@ -381,7 +381,7 @@ func OpenBrowser(u string) error {
 		cmd = exec.Command("xdg-open", u)
 	}
 	if err := cmd.Start(); err != nil {
-		return fmt.Errorf("vat: OpenBrowser: %w", err)
+		return fmt.Errorf("vat: SignIn: opening a browser: %w", err)
 	}
 	go func() { _ = cmd.Wait() }() // reap the launcher when it exits
 	return nil

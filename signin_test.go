@@ -423,6 +423,6 @@ func TestSignInRefusesBadInput(t *testing.T) {
 func TestOpenBrowserRefusesOtherSchemes(t *testing.T) {
 	t.Parallel()
 	for _, u := range []string{"file:///etc/passwd", "javascript:alert(1)", "-a", ""} {
-		assert.Error(t, vat.OpenBrowser(u), u)
+		assert.Error(t, vat.openBrowser(u), u)
 	}
 }

@@ -11,19 +11,29 @@ import (
 	"time"
 )
 
-// ErrSubmissionOutcomeUnknown matches an *UncertainSubmissionError when it
-// could not be established whether HMRC filed the return. Do not send the
-// return again blindly: check later with [Client.CheckSubmission].
-var ErrSubmissionOutcomeUnknown = errors.New("vat: the outcome of the submission is unknown")
+// Outcomes of a submission that did not end in a plain receipt; test with
+// errors.Is.
+var (
+	// ErrSubmissionOutcomeUnknown matches an *UncertainSubmissionError when it
+	// could not be established whether HMRC filed the return. Do not send the
+	// return again blindly: check later with [Client.CheckSubmission].
+	ErrSubmissionOutcomeUnknown = errors.New("vat: the outcome of the submission is unknown")
 
-// ErrSubmissionNotReceived matches an *UncertainSubmissionError when
-// reading back proved that HMRC holds no return for the period and the
-// period is still open: the return can be sent again. When the first
-// request may still have been in flight, this is the finding of a second
-// read, SettlePolicy.Delay after the first. Should HMRC file the first
-// request after all, sending the same return again is answered
-// DUPLICATE_SUBMISSION, which SubmitReturn reports as filed (Recovered).
-var ErrSubmissionNotReceived = errors.New("vat: HMRC did not receive the return")
+	// ErrSubmissionNotReceived matches an *UncertainSubmissionError when
+	// reading back proved that HMRC holds no return for the period and the
+	// period is still open: the return can be sent again. When the first
+	// request may still have been in flight, this is the finding of a second
+	// read, SettlePolicy.Delay after the first. Should HMRC file the first
+	// request after all, sending the same return again is answered
+	// DUPLICATE_SUBMISSION, which SubmitReturn reports as filed (Recovered).
+	ErrSubmissionNotReceived = errors.New("vat: HMRC did not receive the return")
+
+	// ErrReceiptIncomplete is returned, wrapped and together with a non-nil
+	// *Receipt, when HMRC accepted a return (201) but part of its answer could
+	// not be read: the return IS filed. The Receipt holds every field that could
+	// be read, and the error says what could not.
+	ErrReceiptIncomplete = errors.New("vat: HMRC accepted the return, but its receipt could not be read in full")
+)
 
 // UncertainSubmissionError reports a submission that failed in a way that
 // does not say whether HMRC filed the return (the connection was lost after

@@ -44,18 +44,21 @@ type TokenStoreLocker interface {
 	Lock(ctx context.Context) (unlock func(), err error)
 }
 
-// ErrNoToken is returned by TokenStore.Load when no token is stored: the user
-// has not signed in yet.
-var ErrNoToken = errors.New("vat: no token stored")
+// Errors of token stores; test with errors.Is.
+var (
+	// ErrNoToken is returned by TokenStore.Load when no token is stored: the user
+	// has not signed in yet.
+	ErrNoToken = errors.New("vat: no token stored")
 
-// ErrTokenFileCorrupt reports a token file that does not hold a token. The
-// FileStore never overwrites it on its own: delete the file and sign in
-// again.
-var ErrTokenFileCorrupt = errors.New("vat: token file is corrupt")
+	// ErrTokenFileCorrupt reports a token file that does not hold a token. The
+	// FileStore never overwrites it on its own: delete the file and sign in
+	// again.
+	ErrTokenFileCorrupt = errors.New("vat: token file is corrupt")
 
-// ErrTokenFileInsecure reports a token file that users other than its owner
-// can read or write. The FileStore refuses to use it until its mode is 0600.
-var ErrTokenFileInsecure = errors.New("vat: token file is readable or writable by other users")
+	// ErrTokenFileInsecure reports a token file that users other than its owner
+	// can read or write. The FileStore refuses to use it until its mode is 0600.
+	ErrTokenFileInsecure = errors.New("vat: token file is readable or writable by other users")
+)
 
 // maxTokenFile bounds what a FileStore reads: a token file is a few hundred
 // bytes.

@@ -7,7 +7,7 @@ import (
 )
 
 func TestMain(m *testing.M) {
-	// OpenBrowser, used by the sandbox's interactive sign-in, leaves a
+	// openBrowser, used by the sandbox's interactive sign-in, leaves a
 	// goroutine reaping the browser launcher.
-	goleak.VerifyTestMain(m, goleak.IgnoreAnyFunction("github.com/go-mtd/vat.OpenBrowser.func1"))
+	goleak.VerifyTestMain(m, goleak.IgnoreAnyFunction("github.com/go-mtd/vat.openBrowser.func1"))
 }
