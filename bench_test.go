@@ -34,7 +34,7 @@ import (
 // Run them all with bench/run.sh, which prints one table with benchstat.
 
 // benchServer serves HMRC's example bodies for every endpoint.
-func benchServer(b *testing.B) *httptest.Server {
+func benchServer(b testing.TB) *httptest.Server {
 	b.Helper()
 	read := func(name string) []byte {
 		data, err := os.ReadFile(filepath.Join("testdata", "hmrc", name))
@@ -79,7 +79,7 @@ func benchServer(b *testing.B) *httptest.Server {
 	return srv
 }
 
-func benchClient(b *testing.B, srv *httptest.Server, opts ...vat.Option) *vat.Client {
+func benchClient(b testing.TB, srv *httptest.Server, opts ...vat.Option) *vat.Client {
 	b.Helper()
 	opts = append([]vat.Option{vat.WithBaseURL(srv.URL), vat.WithHTTPClient(srv.Client()),
 		vat.WithRateLimiter(vat.NoRateLimit),
@@ -96,7 +96,7 @@ func benchClient(b *testing.B, srv *httptest.Server, opts ...vat.Option) *vat.Cl
 // headers, as the model the SDK encodes and as the encoded header the
 // baseline sends. It fails b unless the SDK's encoding of the model is
 // exactly the example, so that both send the same bytes.
-func benchFraudHeaders(b *testing.B) (*vat.FraudHeaders, http.Header) {
+func benchFraudHeaders(b testing.TB) (*vat.FraudHeaders, http.Header) {
 	b.Helper()
 	data, err := os.ReadFile(filepath.Join("testdata", "fraud", "spec-3.3-connection-methods.json"))
 	if err != nil {
@@ -207,78 +207,116 @@ func benchPair(b *testing.B, sdk func(*vat.Client) error, base func(hc *http.Cli
 var (
 	benchFrom, _ = vat.ParseDate("2017-01-01")
 	benchTo, _   = vat.ParseDate("2017-12-31")
-)
-
-func BenchmarkObligations(b *testing.B) {
-	ctx := context.Background()
-	benchPair(b, func(c *vat.Client) error {
-		_, err := c.Obligations(ctx, "123456789", vat.ObligationsQuery{From: benchFrom, To: benchTo, Status: vat.ObligationFulfilled})
-		return err
-	}, func(hc *http.Client, fraud http.Header, url string) error {
-		var out struct {
-			Obligations []vat.Obligation `json:"obligations"`
-		}
-		return baseline(hc, fraud, "GET", url+"/organisations/vat/123456789/obligations?from=2017-01-01&status=F&to=2017-12-31", nil, &out)
-	})
-}
-
-func BenchmarkSubmitReturn(b *testing.B) {
-	ctx := context.Background()
-	r := vat.Return{PeriodKey: "A001", VATDueSales: 10550, VATDueAcquisitions: -10045, TotalVATDue: 505, VATReclaimedCurrPeriod: 10515,
+	benchReturn  = vat.Return{PeriodKey: "A001", VATDueSales: 10550, VATDueAcquisitions: -10045, TotalVATDue: 505, VATReclaimedCurrPeriod: 10515,
 		NetVATDue: 10010, TotalValueSalesExVAT: 300, TotalValuePurchasesExVAT: 300, TotalValueGoodsSuppliedExVAT: 3000,
 		TotalAcquisitionsExVAT: 3000, Finalised: true}
-	benchPair(b, func(c *vat.Client) error {
-		_, err := c.SubmitReturn(ctx, "123456789", r)
-		return err
-	}, func(hc *http.Client, fraud http.Header, url string) error {
-		body, err := json.Marshal(r)
-		if err != nil {
+)
+
+// endpointCall is one endpoint called through the SDK and through the
+// hand-written baseline, against benchServer.
+type endpointCall struct {
+	name string
+	sdk  func(*vat.Client) error
+	base func(hc *http.Client, fraud http.Header, url string) error
+}
+
+// endpointCalls lists every endpoint, each with its SDK call and baseline.
+func endpointCalls() []endpointCall {
+	ctx := context.Background()
+	return []endpointCall{
+		{"Obligations", func(c *vat.Client) error {
+			_, err := c.Obligations(ctx, "123456789", vat.ObligationsQuery{From: benchFrom, To: benchTo, Status: vat.ObligationFulfilled})
 			return err
-		}
-		var out struct {
-			ProcessingDate   string `json:"processingDate"`
-			FormBundleNumber string `json:"formBundleNumber"`
-			PaymentIndicator string `json:"paymentIndicator"`
-			ChargeRefNumber  string `json:"chargeRefNumber"`
-		}
-		return baseline(hc, fraud, "POST", url+"/organisations/vat/123456789/returns", body, &out)
-	})
+		}, func(hc *http.Client, fraud http.Header, url string) error {
+			var out struct {
+				Obligations []vat.Obligation `json:"obligations"`
+			}
+			return baseline(hc, fraud, "GET", url+"/organisations/vat/123456789/obligations?from=2017-01-01&status=F&to=2017-12-31", nil, &out)
+		}},
+		{"SubmitReturn", func(c *vat.Client) error {
+			_, err := c.SubmitReturn(ctx, "123456789", benchReturn)
+			return err
+		}, func(hc *http.Client, fraud http.Header, url string) error {
+			body, err := json.Marshal(benchReturn)
+			if err != nil {
+				return err
+			}
+			var out struct {
+				ProcessingDate   string `json:"processingDate"`
+				FormBundleNumber string `json:"formBundleNumber"`
+				PaymentIndicator string `json:"paymentIndicator"`
+				ChargeRefNumber  string `json:"chargeRefNumber"`
+			}
+			return baseline(hc, fraud, "POST", url+"/organisations/vat/123456789/returns", body, &out)
+		}},
+		{"ViewReturn", func(c *vat.Client) error {
+			_, err := c.ViewReturn(ctx, "123456789", "#001")
+			return err
+		}, func(hc *http.Client, fraud http.Header, url string) error {
+			var out vat.Return
+			return baseline(hc, fraud, "GET", url+"/organisations/vat/123456789/returns/%23001", nil, &out)
+		}},
+		{"Liabilities", func(c *vat.Client) error {
+			_, err := c.Liabilities(ctx, "123456789", vat.DateRange{From: benchFrom, To: benchTo})
+			return err
+		}, func(hc *http.Client, fraud http.Header, url string) error {
+			var out struct {
+				Liabilities []vat.Liability `json:"liabilities"`
+			}
+			return baseline(hc, fraud, "GET", url+"/organisations/vat/123456789/liabilities?from=2017-01-01&to=2017-12-31", nil, &out)
+		}},
+		{"Payments", func(c *vat.Client) error {
+			_, err := c.Payments(ctx, "123456789", vat.DateRange{From: benchFrom, To: benchTo})
+			return err
+		}, func(hc *http.Client, fraud http.Header, url string) error {
+			var out struct {
+				Payments []vat.Payment `json:"payments"`
+			}
+			return baseline(hc, fraud, "GET", url+"/organisations/vat/123456789/payments?from=2017-01-01&to=2017-12-31", nil, &out)
+		}},
+		{"Penalties", func(c *vat.Client) error {
+			_, err := c.Penalties(ctx, "123456789")
+			return err
+		}, func(hc *http.Client, fraud http.Header, url string) error {
+			var out vat.Penalties
+			return baseline(hc, fraud, "GET", url+"/organisations/vat/123456789/penalties", nil, &out)
+		}},
+		{"FinancialDetails", func(c *vat.Client) error {
+			_, err := c.FinancialDetails(ctx, "123456789", "XD002610109856")
+			return err
+		}, func(hc *http.Client, fraud http.Header, url string) error {
+			var out vat.FinancialDetails
+			return baseline(hc, fraud, "GET", url+"/organisations/vat/123456789/financial-details/XD002610109856", nil, &out)
+		}},
+		{"CustomerInformation", func(c *vat.Client) error {
+			_, err := c.CustomerInformation(ctx, "123456789")
+			return err
+		}, func(hc *http.Client, fraud http.Header, url string) error {
+			var out vat.CustomerInformation
+			return baseline(hc, fraud, "GET", url+"/organisations/vat/123456789/information", nil, &out)
+		}},
+	}
 }
 
-func BenchmarkViewReturn(b *testing.B) {
-	ctx := context.Background()
-	benchPair(b, func(c *vat.Client) error {
-		_, err := c.ViewReturn(ctx, "123456789", "#001")
-		return err
-	}, func(hc *http.Client, fraud http.Header, url string) error {
-		var out vat.Return
-		return baseline(hc, fraud, "GET", url+"/organisations/vat/123456789/returns/%23001", nil, &out)
-	})
-}
-
-func BenchmarkLiabilities(b *testing.B) {
-	ctx := context.Background()
-	benchPair(b, func(c *vat.Client) error {
-		_, err := c.Liabilities(ctx, "123456789", vat.DateRange{From: benchFrom, To: benchTo})
-		return err
-	}, func(hc *http.Client, fraud http.Header, url string) error {
-		var out struct {
-			Liabilities []vat.Liability `json:"liabilities"`
+// benchCall runs the pair of the endpoint called name.
+func benchCall(b *testing.B, name string) {
+	for _, ec := range endpointCalls() {
+		if ec.name == name {
+			benchPair(b, ec.sdk, ec.base)
+			return
 		}
-		return baseline(hc, fraud, "GET", url+"/organisations/vat/123456789/liabilities?from=2017-01-01&to=2017-12-31", nil, &out)
-	})
+	}
+	b.Fatalf("no endpoint call %s", name)
 }
 
-func BenchmarkPenalties(b *testing.B) {
-	ctx := context.Background()
-	benchPair(b, func(c *vat.Client) error {
-		_, err := c.Penalties(ctx, "123456789")
-		return err
-	}, func(hc *http.Client, fraud http.Header, url string) error {
-		var out vat.Penalties
-		return baseline(hc, fraud, "GET", url+"/organisations/vat/123456789/penalties", nil, &out)
-	})
-}
+func BenchmarkObligations(b *testing.B)         { benchCall(b, "Obligations") }
+func BenchmarkSubmitReturn(b *testing.B)        { benchCall(b, "SubmitReturn") }
+func BenchmarkViewReturn(b *testing.B)          { benchCall(b, "ViewReturn") }
+func BenchmarkLiabilities(b *testing.B)         { benchCall(b, "Liabilities") }
+func BenchmarkPayments(b *testing.B)            { benchCall(b, "Payments") }
+func BenchmarkPenalties(b *testing.B)           { benchCall(b, "Penalties") }
+func BenchmarkFinancialDetails(b *testing.B)    { benchCall(b, "FinancialDetails") }
+func BenchmarkCustomerInformation(b *testing.B) { benchCall(b, "CustomerInformation") }
 
 func BenchmarkMoneyJSON(b *testing.B) {
 	b.ReportAllocs()

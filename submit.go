@@ -86,7 +86,10 @@ func (c *Client) submit(ctx context.Context, vrn VRN, r Return, opts []CallOptio
 		switch {
 		case resp != nil && resp.status >= 200 && resp.status <= 299:
 			rc, err := newReceipt(resp, err)
-			return rc, redactErr(err, secretsOf(resp.sent))
+			if err != nil {
+				err = redactErr(err, secretsOf(resp.sent))
+			}
+			return rc, err
 		case errors.Is(err, ErrDuplicateSubmission):
 			if rc := c.filedAlready(ctx, vrn, r); rc != nil {
 				rc.CorrelationID = resp.header.Get("X-CorrelationId")
