@@ -10,8 +10,10 @@ import (
 	"log/slog"
 	"net"
 	"net/http"
+	"net/http/httptrace"
 	"net/url"
 	"strings"
+	"sync/atomic"
 	"time"
 
 	"github.com/go-mtd/vat/internal/wait"
@@ -276,6 +278,7 @@ type callConfig struct {
 	meta        *ResponseMeta
 	resubmit    bool
 	fraud       FraudHeaderSource
+	bulk        bool // WithBulk
 }
 
 // WithCallFraudHeaders sends this call with the fraud prevention headers of
@@ -562,12 +565,35 @@ func (c *Client) attempt(ctx context.Context, r *request, target, path string, p
 		return outcome{err: err, local: true}
 	}
 	tok.SetAuthHeader(req)
-	if err := c.cfg.limiter.Wait(ctx); err != nil {
+	lctx := ctx // the limiter's view of the call
+	if cc.bulk {
+		lctx = context.WithValue(ctx, bulkKey{}, true)
+	}
+	if err := c.cfg.limiter.Wait(lctx); err != nil {
 		return outcome{err: fmt.Errorf("vat: %s %s: waiting for the rate limiter: %w", r.method, path, err), local: true}
+	}
+	obs, _ := c.cfg.limiter.(LimiterObserver)
+	var reportSent func()
+	if obs != nil {
+		// The limiter learns when the request really left: when its headers
+		// were written, or at the latest when the exchange ended.
+		var once atomic.Bool
+		reportSent = func() {
+			if once.CompareAndSwap(false, true) {
+				obs.Sent(lctx, time.Now())
+			}
+		}
+		req = req.WithContext(httptrace.WithClientTrace(ctx, &httptrace.ClientTrace{WroteHeaders: reportSent}))
 	}
 
 	start := c.cfg.now()
 	res, err := c.cfg.hc.Do(req)
+	if obs != nil {
+		reportSent()
+		if err == nil && res.StatusCode == http.StatusTooManyRequests {
+			obs.Throttled(lctx, parseRetryAfter(res.Header.Get("Retry-After"), c.cfg.now()))
+		}
+	}
 	if err != nil {
 		var ue *url.Error
 		if errors.As(err, &ue) {
