@@ -88,8 +88,10 @@ const (
 	limiterMargin = 20 * time.Millisecond
 	// sentSlack is the share of a slot by which a request may reach the
 	// wire after its slot without pushing the next slot back, so that the
-	// usual delay of a few microseconds does not slow a busy limiter down.
-	sentSlack = 0.1
+	// usual delays of a busy machine do not slow the limiter down: the
+	// window rule alone keeps the count right, and pushes the request a
+	// window later back by any lateness.
+	sentSlack = 0.5
 	// bulkEvery: while interactive and bulk calls both wait, at least one
 	// slot in bulkEvery goes to bulk work, so that it is never starved.
 	bulkEvery = 4
@@ -114,8 +116,10 @@ const (
 //     request that leaves late (a busy scheduler, a new connection) pushes
 //     the later ones back instead of being squeezed into one window with
 //     them.
-//   - Spacing: slots are spread evenly, one every window/rate, measured
-//     from the previous slot and from the previous request's actual send.
+//   - Spacing: slots are spread evenly, one every window/rate after the
+//     previous slot, and at least half that after the previous request's
+//     actual send, so that a request sent very late also pushes the next
+//     one back.
 //   - Backing off: a 429 halves the rate (at most once a window) and
 //     pauses the limiter for the Retry-After HMRC asked for, up to a
 //     minute; the rate then comes back by a tenth of the full rate per
@@ -141,7 +145,7 @@ type ApplicationLimiter struct {
 	observed    bool        // a Sent has arrived: the Client reports sends
 	pending     []time.Time // when the requests not yet reported sent were let go, in order
 	sent        []time.Time // reported send times within the last window, in order
-	lastSlot    time.Time   // when the latest request was let go
+	lastSlot    time.Time   // the slot the latest request was let go in
 	lastSent    time.Time   // the latest reported send
 	pausedUntil time.Time   // no slot before this (Retry-After)
 	decreasedAt time.Time   // the latest decrease of the rate
@@ -195,9 +199,17 @@ func (l *ApplicationLimiter) Wait(ctx context.Context) error {
 		var stop func() bool
 		if l.next() == w {
 			now := time.Now()
-			at := l.slot(now)
+			at, every := l.slot(now)
 			if !at.After(now) {
-				l.grant(w, now)
+				// Let go a little late (a timer fires late on a busy
+				// machine), the request keeps its slot, so that the
+				// lateness does not add up from slot to slot. A slot more
+				// than half a slot past (the limiter was idle) is not
+				// kept, so that no burst follows.
+				if now.Sub(at) > every/2 {
+					at = now
+				}
+				l.grant(w, now, at)
 				l.mu.Unlock()
 				return nil
 			}
@@ -279,17 +291,17 @@ func (l *ApplicationLimiter) factorAt(now time.Time) float64 {
 }
 
 // slot returns the earliest time the next request may go, as things
-// stand at now.
-func (l *ApplicationLimiter) slot(now time.Time) time.Time {
+// stand at now (before now when it is overdue), and the spacing of slots.
+func (l *ApplicationLimiter) slot(now time.Time) (at time.Time, every time.Duration) {
 	var times []time.Time // sends that count in the window
 	var unreported int    // requests let go that count as being sent now
 	if l.observed {
 		// Requests let go long ago and never reported count as sent then.
 		for len(l.pending) > 0 && now.Sub(l.pending[0]) >= maxPending {
-			at := l.pending[0].Add(maxPending)
+			t := l.pending[0].Add(maxPending)
 			l.pending = l.pending[1:]
-			i, _ := slices.BinarySearchFunc(l.sent, at, time.Time.Compare)
-			l.sent = slices.Insert(l.sent, i, at)
+			i, _ := slices.BinarySearchFunc(l.sent, t, time.Time.Compare)
+			l.sent = slices.Insert(l.sent, i, t)
 		}
 		l.sent = dropBefore(l.sent, now.Add(-l.window))
 		times, unreported = l.sent, len(l.pending)
@@ -301,16 +313,16 @@ func (l *ApplicationLimiter) slot(now time.Time) time.Time {
 
 	// The rate allowed now, and the spacing since the latest slot at the
 	// rate allowed then.
-	n, every := l.rate, l.window/time.Duration(l.rate)
+	n := l.rate
+	every = l.window / time.Duration(l.rate)
 	if f := l.factorAt(now); f < 1 {
 		n = max(1, int(float64(l.rate)*f))
 	}
 	if f := l.factorAt(l.lastSlot); f < 1 {
 		every = time.Duration(float64(l.window) / (float64(l.rate) * f))
 	}
-	at := now
 	if !l.lastSlot.IsZero() {
-		at = later(at, l.lastSlot.Add(every))
+		at = l.lastSlot.Add(every)
 	}
 	if !l.lastSent.IsZero() {
 		at = later(at, l.lastSent.Add(every-time.Duration(sentSlack*float64(every))))
@@ -322,12 +334,12 @@ func (l *ApplicationLimiter) slot(now time.Time) time.Time {
 	if keep < 0 {
 		// Wait for a report (which pokes the waiter), or for the oldest
 		// unreported request to count as sent.
-		return later(at, l.pending[0].Add(maxPending))
+		return later(at, l.pending[0].Add(maxPending)), every
 	}
 	if len(times) > keep {
 		at = later(at, times[len(times)-1-keep].Add(l.window))
 	}
-	return at
+	return at, every
 }
 
 // dropBefore drops the times of ts (in order) that are not after t.
@@ -339,8 +351,8 @@ func dropBefore(ts []time.Time, t time.Time) []time.Time {
 	return ts[i:]
 }
 
-// grant lets w go at now.
-func (l *ApplicationLimiter) grant(w *limitWaiter, now time.Time) {
+// grant lets w go at now, in the given slot.
+func (l *ApplicationLimiter) grant(w *limitWaiter, now, slot time.Time) {
 	l.remove(w)
 	switch {
 	case w.bulk:
@@ -348,7 +360,7 @@ func (l *ApplicationLimiter) grant(w *limitWaiter, now time.Time) {
 	case len(l.bulk) > 0:
 		l.bulkSkipped++
 	}
-	l.lastSlot = now
+	l.lastSlot = slot
 	l.pending = append(l.pending, now)
 	l.poke()
 }

@@ -100,26 +100,29 @@ func TestLimiterLateSendPushesTheScheduleBack(t *testing.T) {
 		l := NewApplicationLimiter()
 		ctx := context.Background()
 		start := time.Now()
-		// The first request reaches the wire 80 ms after its slot, as it
-		// does on a busy machine or over a new connection.
-		take(t, l, ctx, 80*time.Millisecond)
+		// The first request reaches the wire 200 ms after its slot, as it
+		// can on a busy machine or over a new connection.
+		take(t, l, ctx, 200*time.Millisecond)
 		second := take(t, l, ctx, 0).Sub(start)
 		third := take(t, l, ctx, 0).Sub(start)
 		fourth := take(t, l, ctx, 0).Sub(start)
-		// The next slot is counted from the actual send, less the 10 %
-		// slack: 80 ms + 306 ms, not 340 ms.
-		assert.Equal(t, 386*time.Millisecond, second)
+		// The next slot is at least half a slot after the actual send:
+		// 200 ms + 170 ms, not 340 ms.
+		assert.Equal(t, 370*time.Millisecond, second)
 		assert.Equal(t, second+340*time.Millisecond, third)
 		// The fourth request is a full window after the first one's actual
 		// send, not after its slot: the window is never compressed.
-		assert.Equal(t, 80*time.Millisecond+time.Second+limiterMargin, fourth)
+		assert.Equal(t, 200*time.Millisecond+time.Second+limiterMargin, fourth)
 
-		// A send that is only a little late (within the slack) does not
-		// slow a busy limiter down.
+		// A send less than half a slot late does not delay the next slot,
+		// so that the usual delays do not slow a busy limiter down; it
+		// still pushes back the request a window later.
 		l = NewApplicationLimiter()
 		start = time.Now()
-		take(t, l, ctx, 30*time.Millisecond)
+		take(t, l, ctx, 80*time.Millisecond)
 		assert.Equal(t, 340*time.Millisecond, take(t, l, ctx, 0).Sub(start))
+		assert.Equal(t, 680*time.Millisecond, take(t, l, ctx, 0).Sub(start))
+		assert.Equal(t, 80*time.Millisecond+time.Second+limiterMargin, take(t, l, ctx, 0).Sub(start))
 	})
 }
 
