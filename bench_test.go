@@ -11,7 +11,11 @@ import (
 	"os"
 	"path/filepath"
 	"reflect"
+	"slices"
+	"sync"
+	"sync/atomic"
 	"testing"
+	"time"
 
 	"github.com/go-mtd/vat"
 	"golang.org/x/oauth2"
@@ -411,3 +415,78 @@ func BenchmarkObligationsInMemory(b *testing.B) {
 		})
 	}
 }
+
+// BenchmarkLimiterInteractiveWait measures how long an interactive call
+// waits on an ApplicationLimiter at 200 requests per second while eight
+// workers keep it saturated with bulk work (vat.WithBulk), each request
+// reported sent as soon as it is let go. It reports the interactive wait's
+// median and 99th percentile in milliseconds and in slots (1/rate: 5.1 ms),
+// and the bulk requests let go per second meanwhile.
+func BenchmarkLimiterInteractiveWait(b *testing.B) {
+	const perSecond = 200
+	lim, err := vat.NewLimiter(perSecond)
+	if err != nil {
+		b.Fatal(err)
+	}
+	slot := (time.Second + 20*time.Millisecond) / perSecond
+	// The Client marks bulk calls' contexts; a Client with an observing
+	// limiter is the simplest way to get such a context here.
+	bulkCtx, cancel := context.WithCancel(bulkContext(b))
+	var bulkDone atomic.Int64
+	var wg sync.WaitGroup
+	for range 8 {
+		wg.Go(func() {
+			for lim.Wait(bulkCtx) == nil {
+				lim.Sent(bulkCtx, time.Now())
+				bulkDone.Add(1)
+			}
+		})
+	}
+	time.Sleep(time.Second) // the bulk work fills the limiter's window
+	var waits []time.Duration
+	bulkBefore, start := bulkDone.Load(), time.Now()
+	b.ResetTimer()
+	for i := 0; b.Loop(); i++ {
+		time.Sleep(time.Duration(i%7) * slot / 3) // arrive anywhere between slots
+		asked := time.Now()
+		if err := lim.Wait(context.Background()); err != nil {
+			b.Fatal(err)
+		}
+		waits = append(waits, time.Since(asked))
+		lim.Sent(context.Background(), time.Now())
+	}
+	b.StopTimer()
+	bulkRate := float64(bulkDone.Load()-bulkBefore) / time.Since(start).Seconds()
+	cancel()
+	wg.Wait()
+	slices.Sort(waits)
+	p50, p99 := waits[len(waits)/2], waits[(len(waits)*99)/100]
+	b.ReportMetric(float64(p50)/float64(time.Millisecond), "p50-ms")
+	b.ReportMetric(float64(p99)/float64(time.Millisecond), "p99-ms")
+	b.ReportMetric(float64(p99)/float64(slot), "p99-slots")
+	b.ReportMetric(bulkRate, "bulk-req/s")
+}
+
+// bulkContext returns a context for which vat.IsBulk reports true, as the
+// Client passes its limiter for a call made WithBulk.
+func bulkContext(b *testing.B) context.Context {
+	b.Helper()
+	rec := &bulkRecorder{}
+	c, err := vat.NewClient(vat.WithBaseURL("http://127.0.0.1:9"), vat.WithHTTPClient(&http.Client{Transport: memoryTransport{[]byte(`{"obligations":[]}`)}}),
+		vat.WithRateLimiter(rec), vat.WithTokenSource(oauth2.StaticTokenSource(&oauth2.Token{AccessToken: "benchmark-token"})))
+	if err != nil {
+		b.Fatal(err)
+	}
+	if _, err := c.Obligations(context.Background(), "123456789", vat.ObligationsQuery{Status: vat.ObligationOpen}, vat.WithBulk()); err != nil {
+		b.Fatal(err)
+	}
+	if rec.ctx == nil || !vat.IsBulk(rec.ctx) {
+		b.Fatal("the Client did not pass its limiter a bulk context")
+	}
+	return context.WithoutCancel(rec.ctx)
+}
+
+// bulkRecorder keeps the context of the latest wait.
+type bulkRecorder struct{ ctx context.Context }
+
+func (r *bulkRecorder) Wait(ctx context.Context) error { r.ctx = ctx; return nil }
