@@ -131,7 +131,8 @@ const (
 // progressing. Within a kind, calls are served in the order they came.
 //
 // Share one ApplicationLimiter between all the Clients of an application.
-// It is safe for concurrent use. Code other than a Client that waits on it
+// It is safe for concurrent use. The zero value is a limiter at HMRC's rate,
+// like NewApplicationLimiter's. Code other than a Client that waits on it
 // should report sends with Sent too; until any Sent arrives, requests count
 // as sent when they are let go.
 type ApplicationLimiter struct {
@@ -188,6 +189,7 @@ func (l *ApplicationLimiter) Wait(ctx context.Context) error {
 	}
 	w := &limitWaiter{bulk: IsBulk(ctx), wake: make(chan struct{}, 1)}
 	l.mu.Lock()
+	l.init()
 	if w.bulk {
 		l.bulk = append(l.bulk, w)
 	} else {
@@ -246,6 +248,7 @@ func (l *ApplicationLimiter) Wait(ctx context.Context) error {
 func (l *ApplicationLimiter) Sent(_ context.Context, at time.Time) {
 	l.mu.Lock()
 	defer l.mu.Unlock()
+	l.init()
 	l.observed = true
 	if len(l.pending) > 0 {
 		l.pending = l.pending[1:]
@@ -264,6 +267,7 @@ func (l *ApplicationLimiter) Sent(_ context.Context, at time.Time) {
 func (l *ApplicationLimiter) Throttled(_ context.Context, retryAfter time.Duration) {
 	l.mu.Lock()
 	defer l.mu.Unlock()
+	l.init()
 	now := time.Now()
 	until := now.Add(min(max(retryAfter, 0), maxThrottlePause))
 	if until.After(l.pausedUntil) {
@@ -276,6 +280,13 @@ func (l *ApplicationLimiter) Throttled(_ context.Context, retryAfter time.Durati
 	}
 	l.share, l.recoverFrom = int(f*1000), later(now, l.pausedUntil)
 	l.poke()
+}
+
+// init makes the zero value a limiter at HMRC's rate.
+func (l *ApplicationLimiter) init() {
+	if l.rate == 0 {
+		l.rate, l.window, l.share = HMRCRateLimit, time.Second+limiterMargin, 1000
+	}
 }
 
 // factorAt is the share of the full rate allowed at now.

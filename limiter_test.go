@@ -82,8 +82,8 @@ func TestLimiterSpacesRequestsExactly(t *testing.T) {
 		assert.Equal(t, want, got, "one slot every (1 s + 20 ms) / 3")
 
 		// Without any report of sends (a caller that only waits), it keeps
-		// the same schedule.
-		l = NewApplicationLimiter()
+		// the same schedule; so does the zero value.
+		l = &ApplicationLimiter{}
 		start = time.Now()
 		got = got[:0]
 		for range 4 {
