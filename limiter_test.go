@@ -421,15 +421,17 @@ func (o *observingLimiter) Throttled(ctx context.Context, retryAfter time.Durati
 func TestClientReportsSendsAndThrottlingToItsLimiter(t *testing.T) {
 	t.Parallel()
 	obs := &observingLimiter{}
-	var wrote atomic.Int64 // when the server got the request
 	c, mux := setup(t, WithRateLimiter(obs), WithRetry(RetryPolicy{MaxAttempts: 2}))
 	var calls atomic.Int32
+	release := make(chan struct{})
 	mux.HandleFunc("/", func(w http.ResponseWriter, r *http.Request) {
-		wrote.Store(time.Now().UnixNano())
-		if calls.Add(1) == 1 {
+		switch calls.Add(1) {
+		case 1:
 			w.Header().Set("Retry-After", "2")
 			writeJSON(w, 429, `{"code":"MESSAGE_THROTTLED_OUT","message":"The application has reached its rate limit"}`)
 			return
+		case 4:
+			<-release // no answer until the test has seen the send reported
 		}
 		writeJSON(w, 200, `{"obligations":[]}`)
 	})
@@ -443,11 +445,30 @@ func TestClientReportsSendsAndThrottlingToItsLimiter(t *testing.T) {
 	defer obs.mu.Unlock()
 	assert.Equal(t, []bool{false, false, true}, obs.waits, "a wait per attempt; IsBulk for bulk calls only")
 	require.Len(t, obs.sent, 3, "one Sent per wait")
+	after := time.Now()
 	for _, at := range obs.sent {
-		assert.False(t, at.Before(before))
+		assert.False(t, at.Before(before) || at.After(after))
 	}
-	assert.False(t, obs.sent[2].After(time.Unix(0, wrote.Load())), "reported when the headers were written, before the server answered")
 	assert.Equal(t, []time.Duration{2 * time.Second}, obs.throttled)
+
+	// The send is reported when the request's headers were written, not
+	// when the answer came.
+	obs.sent = nil
+	obs.mu.Unlock()
+	done := make(chan error)
+	go func() {
+		_, err := c.Obligations(context.Background(), "123456789", openQuery)
+		done <- err
+	}()
+	require.Eventually(t, func() bool {
+		obs.mu.Lock()
+		defer obs.mu.Unlock()
+		return len(obs.sent) == 1
+	}, time.Minute, time.Millisecond, "the send is reported while the server holds its answer back")
+	close(release)
+	require.NoError(t, <-done)
+	obs.mu.Lock()
+	assert.Len(t, obs.sent, 1)
 
 	// A request that never reaches the wire is reported too, so that the
 	// limiter does not count it as pending.
