@@ -3,6 +3,7 @@ package vat
 import (
 	"bytes"
 	"context"
+	"fmt"
 	"io"
 	"net/http"
 	"slices"
@@ -180,7 +181,7 @@ func TestLimiterNeverPutsMoreThanTheRateInAWindow(t *testing.T) {
 	delays := []time.Duration{0, 0, 5 * time.Millisecond, 0, 80 * time.Millisecond, 0, 0, 30 * time.Millisecond,
 		0, 60 * time.Millisecond, 0, 0, 0, 15 * time.Millisecond, 45 * time.Millisecond}
 	for _, perSecond := range []int{1, 3, 10, 200} {
-		t.Run(time.Duration(perSecond).String(), func(t *testing.T) {
+		t.Run(fmt.Sprintf("%d per second", perSecond), func(t *testing.T) {
 			t.Parallel()
 			synctest.Test(t, func(t *testing.T) {
 				sent := sendTimes(newTestLimiter(t, perSecond), 16, 20*perSecond+10, delays)
