@@ -32,11 +32,11 @@ var extraAllocs = map[string][2]int{ // call → {fraud off, fraud on}
 
 // allocSlack is how far a measured difference may stray from its pin. The
 // loopback exchange now and then allocates a buffer more or less on one
-// side; under the race detector, whose runtime allocates for itself, by up
-// to two either way.
+// side. Under the race detector sync.Pool drops items at random, so pooled
+// buffers are allocated again now and then, on either side.
 func allocSlack() int {
 	if raceEnabled {
-		return 3
+		return 4
 	}
 	return 1
 }
@@ -78,7 +78,9 @@ func TestAllocationsPerCall(t *testing.T) {
 }
 
 // measureAllocs returns the average allocations of call, after warming the
-// connection up.
+// connection up: the least of three averages, since a garbage collection
+// (which empties sync.Pools) or, under the race detector, a pooled item
+// dropped can only add allocations.
 func measureAllocs(t *testing.T, call func() error) float64 {
 	t.Helper()
 	for range 3 {
@@ -87,13 +89,19 @@ func measureAllocs(t *testing.T, call func() error) float64 {
 		}
 	}
 	var err error
-	n := testing.AllocsPerRun(50, func() {
-		if e := call(); e != nil {
-			err = e
+	least := -1.0
+	for range 3 {
+		n := testing.AllocsPerRun(50, func() {
+			if e := call(); e != nil {
+				err = e
+			}
+		})
+		if err != nil {
+			t.Fatal(err)
 		}
-	})
-	if err != nil {
-		t.Fatal(err)
+		if least < 0 || n < least {
+			least = n
+		}
 	}
-	return n
+	return least
 }
