@@ -11,7 +11,11 @@ import (
 	"os"
 	"path/filepath"
 	"reflect"
+	"slices"
+	"sync"
+	"sync/atomic"
 	"testing"
+	"time"
 
 	"github.com/go-mtd/vat"
 	"github.com/go-mtd/vat/fraud"
@@ -35,7 +39,7 @@ import (
 // Run them all with bench/run.sh, which prints one table with benchstat.
 
 // benchServer serves HMRC's example bodies for every endpoint.
-func benchServer(b *testing.B) *httptest.Server {
+func benchServer(b testing.TB) *httptest.Server {
 	b.Helper()
 	read := func(name string) []byte {
 		data, err := os.ReadFile(filepath.Join("testdata", "hmrc", name))
@@ -80,7 +84,7 @@ func benchServer(b *testing.B) *httptest.Server {
 	return srv
 }
 
-func benchClient(b *testing.B, srv *httptest.Server, opts ...vat.Option) *vat.Client {
+func benchClient(b testing.TB, srv *httptest.Server, opts ...vat.Option) *vat.Client {
 	b.Helper()
 	opts = append([]vat.Option{vat.WithBaseURL(srv.URL), vat.WithHTTPClient(srv.Client()),
 		vat.WithRateLimiter(vat.NoRateLimit),
@@ -97,7 +101,7 @@ func benchClient(b *testing.B, srv *httptest.Server, opts ...vat.Option) *vat.Cl
 // headers, as the model the SDK encodes and as the encoded header the
 // baseline sends. It fails b unless the SDK's encoding of the model is
 // exactly the example, so that both send the same bytes.
-func benchFraudHeaders(b *testing.B) (*fraud.Headers, http.Header) {
+func benchFraudHeaders(b testing.TB) (*fraud.Headers, http.Header) {
 	b.Helper()
 	data, err := os.ReadFile(filepath.Join("fraud", "testdata", "spec-3.3-connection-methods.json"))
 	if err != nil {
@@ -208,78 +212,116 @@ func benchPair(b *testing.B, sdk func(*vat.Client) error, base func(hc *http.Cli
 var (
 	benchFrom, _ = vat.ParseDate("2017-01-01")
 	benchTo, _   = vat.ParseDate("2017-12-31")
-)
-
-func BenchmarkObligations(b *testing.B) {
-	ctx := context.Background()
-	benchPair(b, func(c *vat.Client) error {
-		_, err := c.Obligations(ctx, "123456789", vat.ObligationsQuery{From: benchFrom, To: benchTo, Status: vat.ObligationFulfilled})
-		return err
-	}, func(hc *http.Client, fraud http.Header, url string) error {
-		var out struct {
-			Obligations []vat.Obligation `json:"obligations"`
-		}
-		return baseline(hc, fraud, "GET", url+"/organisations/vat/123456789/obligations?from=2017-01-01&status=F&to=2017-12-31", nil, &out)
-	})
-}
-
-func BenchmarkSubmitReturn(b *testing.B) {
-	ctx := context.Background()
-	r := vat.Return{PeriodKey: "A001", VATDueSales: 10550, VATDueAcquisitions: -10045, TotalVATDue: 505, VATReclaimedCurrPeriod: 10515,
+	benchReturn  = vat.Return{PeriodKey: "A001", VATDueSales: 10550, VATDueAcquisitions: -10045, TotalVATDue: 505, VATReclaimedCurrPeriod: 10515,
 		NetVATDue: 10010, TotalValueSalesExVAT: 300, TotalValuePurchasesExVAT: 300, TotalValueGoodsSuppliedExVAT: 3000,
 		TotalAcquisitionsExVAT: 3000, Finalised: true}
-	benchPair(b, func(c *vat.Client) error {
-		_, err := c.SubmitReturn(ctx, "123456789", r)
-		return err
-	}, func(hc *http.Client, fraud http.Header, url string) error {
-		body, err := json.Marshal(r)
-		if err != nil {
+)
+
+// endpointCall is one endpoint called through the SDK and through the
+// hand-written baseline, against benchServer.
+type endpointCall struct {
+	name string
+	sdk  func(*vat.Client) error
+	base func(hc *http.Client, fraud http.Header, url string) error
+}
+
+// endpointCalls lists every endpoint, each with its SDK call and baseline.
+func endpointCalls() []endpointCall {
+	ctx := context.Background()
+	return []endpointCall{
+		{"Obligations", func(c *vat.Client) error {
+			_, err := c.Obligations(ctx, "123456789", vat.ObligationsQuery{From: benchFrom, To: benchTo, Status: vat.ObligationFulfilled})
 			return err
-		}
-		var out struct {
-			ProcessingDate   string `json:"processingDate"`
-			FormBundleNumber string `json:"formBundleNumber"`
-			PaymentIndicator string `json:"paymentIndicator"`
-			ChargeRefNumber  string `json:"chargeRefNumber"`
-		}
-		return baseline(hc, fraud, "POST", url+"/organisations/vat/123456789/returns", body, &out)
-	})
+		}, func(hc *http.Client, fraud http.Header, url string) error {
+			var out struct {
+				Obligations []vat.Obligation `json:"obligations"`
+			}
+			return baseline(hc, fraud, "GET", url+"/organisations/vat/123456789/obligations?from=2017-01-01&status=F&to=2017-12-31", nil, &out)
+		}},
+		{"SubmitReturn", func(c *vat.Client) error {
+			_, err := c.SubmitReturn(ctx, "123456789", benchReturn)
+			return err
+		}, func(hc *http.Client, fraud http.Header, url string) error {
+			body, err := json.Marshal(benchReturn)
+			if err != nil {
+				return err
+			}
+			var out struct {
+				ProcessingDate   string `json:"processingDate"`
+				FormBundleNumber string `json:"formBundleNumber"`
+				PaymentIndicator string `json:"paymentIndicator"`
+				ChargeRefNumber  string `json:"chargeRefNumber"`
+			}
+			return baseline(hc, fraud, "POST", url+"/organisations/vat/123456789/returns", body, &out)
+		}},
+		{"ViewReturn", func(c *vat.Client) error {
+			_, err := c.ViewReturn(ctx, "123456789", "#001")
+			return err
+		}, func(hc *http.Client, fraud http.Header, url string) error {
+			var out vat.Return
+			return baseline(hc, fraud, "GET", url+"/organisations/vat/123456789/returns/%23001", nil, &out)
+		}},
+		{"Liabilities", func(c *vat.Client) error {
+			_, err := c.Liabilities(ctx, "123456789", vat.DateRange{From: benchFrom, To: benchTo})
+			return err
+		}, func(hc *http.Client, fraud http.Header, url string) error {
+			var out struct {
+				Liabilities []vat.Liability `json:"liabilities"`
+			}
+			return baseline(hc, fraud, "GET", url+"/organisations/vat/123456789/liabilities?from=2017-01-01&to=2017-12-31", nil, &out)
+		}},
+		{"Payments", func(c *vat.Client) error {
+			_, err := c.Payments(ctx, "123456789", vat.DateRange{From: benchFrom, To: benchTo})
+			return err
+		}, func(hc *http.Client, fraud http.Header, url string) error {
+			var out struct {
+				Payments []vat.Payment `json:"payments"`
+			}
+			return baseline(hc, fraud, "GET", url+"/organisations/vat/123456789/payments?from=2017-01-01&to=2017-12-31", nil, &out)
+		}},
+		{"Penalties", func(c *vat.Client) error {
+			_, err := c.Penalties(ctx, "123456789")
+			return err
+		}, func(hc *http.Client, fraud http.Header, url string) error {
+			var out vat.Penalties
+			return baseline(hc, fraud, "GET", url+"/organisations/vat/123456789/penalties", nil, &out)
+		}},
+		{"FinancialDetails", func(c *vat.Client) error {
+			_, err := c.FinancialDetails(ctx, "123456789", "XD002610109856")
+			return err
+		}, func(hc *http.Client, fraud http.Header, url string) error {
+			var out vat.FinancialDetails
+			return baseline(hc, fraud, "GET", url+"/organisations/vat/123456789/financial-details/XD002610109856", nil, &out)
+		}},
+		{"CustomerInformation", func(c *vat.Client) error {
+			_, err := c.CustomerInformation(ctx, "123456789")
+			return err
+		}, func(hc *http.Client, fraud http.Header, url string) error {
+			var out vat.CustomerInformation
+			return baseline(hc, fraud, "GET", url+"/organisations/vat/123456789/information", nil, &out)
+		}},
+	}
 }
 
-func BenchmarkViewReturn(b *testing.B) {
-	ctx := context.Background()
-	benchPair(b, func(c *vat.Client) error {
-		_, err := c.ViewReturn(ctx, "123456789", "#001")
-		return err
-	}, func(hc *http.Client, fraud http.Header, url string) error {
-		var out vat.Return
-		return baseline(hc, fraud, "GET", url+"/organisations/vat/123456789/returns/%23001", nil, &out)
-	})
-}
-
-func BenchmarkLiabilities(b *testing.B) {
-	ctx := context.Background()
-	benchPair(b, func(c *vat.Client) error {
-		_, err := c.Liabilities(ctx, "123456789", vat.DateRange{From: benchFrom, To: benchTo})
-		return err
-	}, func(hc *http.Client, fraud http.Header, url string) error {
-		var out struct {
-			Liabilities []vat.Liability `json:"liabilities"`
+// benchCall runs the pair of the endpoint called name.
+func benchCall(b *testing.B, name string) {
+	for _, ec := range endpointCalls() {
+		if ec.name == name {
+			benchPair(b, ec.sdk, ec.base)
+			return
 		}
-		return baseline(hc, fraud, "GET", url+"/organisations/vat/123456789/liabilities?from=2017-01-01&to=2017-12-31", nil, &out)
-	})
+	}
+	b.Fatalf("no endpoint call %s", name)
 }
 
-func BenchmarkPenalties(b *testing.B) {
-	ctx := context.Background()
-	benchPair(b, func(c *vat.Client) error {
-		_, err := c.Penalties(ctx, "123456789")
-		return err
-	}, func(hc *http.Client, fraud http.Header, url string) error {
-		var out vat.Penalties
-		return baseline(hc, fraud, "GET", url+"/organisations/vat/123456789/penalties", nil, &out)
-	})
-}
+func BenchmarkObligations(b *testing.B)         { benchCall(b, "Obligations") }
+func BenchmarkSubmitReturn(b *testing.B)        { benchCall(b, "SubmitReturn") }
+func BenchmarkViewReturn(b *testing.B)          { benchCall(b, "ViewReturn") }
+func BenchmarkLiabilities(b *testing.B)         { benchCall(b, "Liabilities") }
+func BenchmarkPayments(b *testing.B)            { benchCall(b, "Payments") }
+func BenchmarkPenalties(b *testing.B)           { benchCall(b, "Penalties") }
+func BenchmarkFinancialDetails(b *testing.B)    { benchCall(b, "FinancialDetails") }
+func BenchmarkCustomerInformation(b *testing.B) { benchCall(b, "CustomerInformation") }
 
 func BenchmarkMoneyJSON(b *testing.B) {
 	b.ReportAllocs()
@@ -374,3 +416,78 @@ func BenchmarkObligationsInMemory(b *testing.B) {
 		})
 	}
 }
+
+// BenchmarkLimiterInteractiveWait measures how long an interactive call
+// waits on an ApplicationLimiter at 200 requests per second while eight
+// workers keep it saturated with bulk work (vat.WithBulk), each request
+// reported sent as soon as it is let go. It reports the interactive wait's
+// median and 99th percentile in milliseconds and in slots (1/rate: 5.1 ms),
+// and the bulk requests let go per second meanwhile.
+func BenchmarkLimiterInteractiveWait(b *testing.B) {
+	const perSecond = 200
+	lim, err := vat.NewLimiter(perSecond)
+	if err != nil {
+		b.Fatal(err)
+	}
+	slot := (time.Second + 20*time.Millisecond) / perSecond
+	// The Client marks bulk calls' contexts; a Client with an observing
+	// limiter is the simplest way to get such a context here.
+	bulkCtx, cancel := context.WithCancel(bulkContext(b))
+	var bulkDone atomic.Int64
+	var wg sync.WaitGroup
+	for range 8 {
+		wg.Go(func() {
+			for lim.Wait(bulkCtx) == nil {
+				lim.Sent(bulkCtx, time.Now())
+				bulkDone.Add(1)
+			}
+		})
+	}
+	time.Sleep(time.Second) // the bulk work fills the limiter's window
+	var waits []time.Duration
+	bulkBefore, start := bulkDone.Load(), time.Now()
+	b.ResetTimer()
+	for i := 0; b.Loop(); i++ {
+		time.Sleep(time.Duration(i%7) * slot / 3) // arrive anywhere between slots
+		asked := time.Now()
+		if err := lim.Wait(context.Background()); err != nil {
+			b.Fatal(err)
+		}
+		waits = append(waits, time.Since(asked))
+		lim.Sent(context.Background(), time.Now())
+	}
+	b.StopTimer()
+	bulkRate := float64(bulkDone.Load()-bulkBefore) / time.Since(start).Seconds()
+	cancel()
+	wg.Wait()
+	slices.Sort(waits)
+	p50, p99 := waits[len(waits)/2], waits[(len(waits)*99)/100]
+	b.ReportMetric(float64(p50)/float64(time.Millisecond), "p50-ms")
+	b.ReportMetric(float64(p99)/float64(time.Millisecond), "p99-ms")
+	b.ReportMetric(float64(p99)/float64(slot), "p99-slots")
+	b.ReportMetric(bulkRate, "bulk-req/s")
+}
+
+// bulkContext returns a context for which vat.IsBulk reports true, as the
+// Client passes its limiter for a call made WithBulk.
+func bulkContext(b *testing.B) context.Context {
+	b.Helper()
+	rec := &bulkRecorder{}
+	c, err := vat.NewClient(vat.WithBaseURL("http://127.0.0.1:9"), vat.WithHTTPClient(&http.Client{Transport: memoryTransport{[]byte(`{"obligations":[]}`)}}),
+		vat.WithRateLimiter(rec), vat.WithTokenSource(oauth2.StaticTokenSource(&oauth2.Token{AccessToken: "benchmark-token"})))
+	if err != nil {
+		b.Fatal(err)
+	}
+	if _, err := c.Obligations(context.Background(), "123456789", vat.ObligationsQuery{Status: vat.ObligationOpen}, vat.WithBulk()); err != nil {
+		b.Fatal(err)
+	}
+	if rec.ctx == nil || !vat.IsBulk(rec.ctx) {
+		b.Fatal("the Client did not pass its limiter a bulk context")
+	}
+	return context.WithoutCancel(rec.ctx)
+}
+
+// bulkRecorder keeps the context of the latest wait.
+type bulkRecorder struct{ ctx context.Context }
+
+func (r *bulkRecorder) Wait(ctx context.Context) error { r.ctx = ctx; return nil }

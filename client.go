@@ -344,6 +344,7 @@ type callConfig struct {
 	meta        *ResponseMeta
 	resubmit    bool
 	fraud       fraud.Source
+	bulk        bool // WithBulk
 }
 
 // WithTestScenario sends the Gov-Test-Scenario header, which makes HMRC's
@@ -624,11 +625,39 @@ func (c *Client) attempt(ctx context.Context, r *request, target, path string, p
 	if payload != nil {
 		body = bytes.NewReader(payload)
 	}
-	reqCtx, ww := ctx, (*writeWatch)(nil)
+	lctx := ctx // the limiter's view of the call
+	if cc.bulk {
+		lctx = context.WithValue(ctx, bulkKey{}, true)
+	}
+	// One trace serves both watchers: whether writing a submission failed
+	// (it cannot then have reached HMRC whole), and, for a limiter that
+	// observes, when the request really left.
+	var trace *httptrace.ClientTrace
+	var ww *writeWatch
 	if r.method != http.MethodGet {
 		ww = &writeWatch{}
 		ww.trace.WroteRequest = ww.wrote
-		reqCtx = httptrace.WithClientTrace(ctx, &ww.trace)
+		trace = &ww.trace
+	}
+	obs, _ := c.cfg.limiter.(LimiterObserver)
+	var reportSent func()
+	if obs != nil {
+		// The limiter learns when the request really left: when its headers
+		// were written, or at the latest when the exchange ended.
+		var once atomic.Bool
+		reportSent = func() {
+			if once.CompareAndSwap(false, true) {
+				obs.Sent(lctx, time.Now())
+			}
+		}
+		if trace == nil {
+			trace = &httptrace.ClientTrace{}
+		}
+		trace.WroteHeaders = reportSent
+	}
+	reqCtx := ctx
+	if trace != nil {
+		reqCtx = httptrace.WithClientTrace(ctx, trace)
 	}
 	req, err := http.NewRequestWithContext(reqCtx, r.method, target, body)
 	if err != nil {
@@ -660,12 +689,18 @@ func (c *Client) attempt(ctx context.Context, r *request, target, path string, p
 		return outcome{err: err, local: true}
 	}
 	tok.SetAuthHeader(req)
-	if err := c.cfg.limiter.Wait(ctx); err != nil {
+	if err := c.cfg.limiter.Wait(lctx); err != nil {
 		return outcome{err: fmt.Errorf("vat: %s %s: waiting for the rate limiter: %w", r.method, path, err), local: true}
 	}
 
 	start := c.cfg.now()
 	res, err := c.cfg.hc.Do(req)
+	if obs != nil {
+		reportSent()
+		if err == nil && res.StatusCode == http.StatusTooManyRequests {
+			obs.Throttled(lctx, parseRetryAfter(res.Header.Get("Retry-After"), c.cfg.now()))
+		}
+	}
 	if err != nil {
 		var ue *url.Error
 		if errors.As(err, &ue) {

@@ -8,8 +8,6 @@ import (
 	"net"
 	"net/http"
 	"time"
-
-	"golang.org/x/time/rate"
 )
 
 // RetryPolicy says how the Client retries requests that failed in a way
@@ -58,53 +56,6 @@ func WithRetry(p RetryPolicy) Option {
 		return nil
 	}
 }
-
-// Limiter paces the requests of a Client: the Client waits on it before
-// every request it sends (retries included). *rate.Limiter implements it;
-// a limiter shared between processes can too.
-type Limiter interface {
-	// Wait blocks until a request may be sent, or returns an error when ctx
-	// is done first.
-	Wait(ctx context.Context) error
-}
-
-// HMRCRateLimit is HMRC's documented rate limit: 3 requests per second per
-// application.
-const HMRCRateLimit = 3
-
-// NewApplicationLimiter returns a limiter for HMRC's rate of 3 requests per
-// second, without bursts: one request every 347 ms. The 40 ms of headroom
-// per second keep a request that leaves a little late (a busy scheduler, a
-// new connection) from putting four requests inside one second of HMRC's
-// count. Give the same limiter to every Client of one application
-// (WithRateLimiter) so that together they stay within HMRC's limit. A new
-// Client has a limiter of its own like it.
-func NewApplicationLimiter() *rate.Limiter {
-	return rate.NewLimiter(rate.Every((time.Second+limiterHeadroom)/HMRCRateLimit), 1)
-}
-
-// limiterHeadroom is added to each second of the limiter's schedule.
-const limiterHeadroom = 40 * time.Millisecond
-
-// WithRateLimiter sets the limiter the Client waits on before each request.
-// Pass the same limiter to all the Clients of one application, or NoRateLimit
-// to turn limiting off (for tests against a local server).
-func WithRateLimiter(l Limiter) Option {
-	return func(c *config) error {
-		if l == nil {
-			return errors.New("vat: WithRateLimiter: nil limiter (use NoRateLimit to turn limiting off)")
-		}
-		c.limiter = l
-		return nil
-	}
-}
-
-// NoRateLimit is a Limiter that never waits.
-var NoRateLimit Limiter = noLimit{}
-
-type noLimit struct{}
-
-func (noLimit) Wait(ctx context.Context) error { return ctx.Err() }
 
 // retryableStatus reports the statuses worth retrying for a read.
 func retryableStatus(status int) bool {

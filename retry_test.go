@@ -6,7 +6,6 @@ import (
 	"io"
 	"net"
 	"net/http"
-	"net/http/httptest"
 	"strconv"
 	"strings"
 	"sync"
@@ -19,7 +18,6 @@ import (
 	"github.com/stretchr/testify/assert"
 	"github.com/stretchr/testify/require"
 	"golang.org/x/oauth2"
-	"golang.org/x/time/rate"
 )
 
 // recordWaits makes c record its retry waits instead of sleeping.
@@ -325,48 +323,6 @@ func TestRateLimiterIsSharedAndWaitedOn(t *testing.T) {
 
 	_, err = NewClient(WithRateLimiter(nil))
 	assert.ErrorContains(t, err, "NoRateLimit")
-}
-
-func TestDefaultLimiterIsHMRCsRate(t *testing.T) {
-	t.Parallel()
-	c, err := NewClient(anyTokens)
-	require.NoError(t, err)
-	lim, ok := c.cfg.limiter.(*rate.Limiter)
-	require.True(t, ok)
-	assert.InDelta(t, 3, float64(lim.Limit()), 0.12, "HMRC's 3 per second, less 40 ms of headroom a second")
-	assert.Less(t, float64(lim.Limit()), 3.0)
-	assert.Equal(t, 1, lim.Burst())
-	assert.Equal(t, DefaultRetryPolicy(), c.cfg.retry)
-
-	// The limiter's wait respects the context.
-	ctx, cancel := context.WithCancel(context.Background())
-	cancel()
-	assert.Error(t, NewApplicationLimiter().Wait(ctx))
-	assert.ErrorIs(t, NoRateLimit.Wait(ctx), context.Canceled)
-	assert.NoError(t, NoRateLimit.Wait(context.Background()))
-}
-
-func TestLimiterPacesRealRequests(t *testing.T) {
-	t.Parallel()
-	var times []time.Time
-	var mu sync.Mutex
-	srv := httptest.NewServer(http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
-		mu.Lock()
-		times = append(times, time.Now())
-		mu.Unlock()
-		writeJSON(w, 200, `{"obligations":[]}`)
-	}))
-	t.Cleanup(srv.Close)
-	c, err := NewClient(WithBaseURL(srv.URL), WithRateLimiter(rate.NewLimiter(50, 1)),
-		WithTokenSource(oauth2.StaticTokenSource(&oauth2.Token{AccessToken: "t"})))
-	require.NoError(t, err)
-	for i := 0; i < 6; i++ {
-		_, err := c.Obligations(context.Background(), "123456789", openQuery)
-		require.NoError(t, err)
-	}
-	// Six requests at 50 per second with no burst span at least 5 intervals
-	// of 20 ms (a lower bound, so scheduling delays cannot break it).
-	assert.GreaterOrEqual(t, times[5].Sub(times[0]), 95*time.Millisecond)
 }
 
 func TestLocalFailuresAreNotRetried(t *testing.T) {

@@ -182,7 +182,10 @@ func (c *Client) submit(ctx context.Context, vrn VRN, r Return, opts []CallOptio
 		switch {
 		case resp != nil && resp.status == http.StatusCreated:
 			rc, err := newReceipt(resp, err)
-			return rc, redactErr(err, secretsOf(resp.sent))
+			if err != nil {
+				err = redactErr(err, secretsOf(resp.sent))
+			}
+			return rc, err
 		case errors.Is(err, ErrDuplicateSubmission):
 			sctx, cancel := c.settleContext(ctx)
 			rc, _, _ := c.check(sctx, vrn, r, readOpts)

@@ -6,8 +6,13 @@
 #     BenchmarkSubmitReturn, …: impl=sdk and impl=baseline), with the
 #     ratios and the targets they are held to;
 #   - the other benchmarks: fraud prevention header encoding, validation
-#     and parsing, Money and Return JSON, and the simulator's throughput
+#     and parsing, Money and Return JSON, the rate limiter's wait for an
+#     interactive call under saturating bulk work
+#     (BenchmarkLimiterInteractiveWait), and the simulator's throughput
 #     (vattest, in requests per second).
+#
+# examples/agent-bulk's rate and 429s, quiet and loaded, are measured by
+# bench/bulk.sh.
 #
 #   bench/run.sh [count]       count rounds, 6 by default
 #

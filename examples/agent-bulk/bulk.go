@@ -15,7 +15,6 @@ import (
 	"github.com/go-mtd/vat"
 	"github.com/go-mtd/vat/vattest"
 	"golang.org/x/oauth2"
-	"golang.org/x/time/rate"
 )
 
 // config describes one bulk fetch.
@@ -23,15 +22,11 @@ type config struct {
 	clients int // the agent's client VRNs
 	rate    int // the application's limit, requests per second, at HMRC and at the simulator
 	workers int // calls in flight at most
-	// headroom is how much longer than one second the limiter spreads each
-	// rate's worth of requests over, to absorb the jitter between the
-	// limiter letting a request go and the server counting it.
-	headroom time.Duration
 }
 
 // defaultConfig is the example's configuration when no flag changes it.
 func defaultConfig() config {
-	return config{clients: 1000, rate: vat.HMRCRateLimit, workers: 16, headroom: 40 * time.Millisecond}
+	return config{clients: 1000, rate: vat.HMRCRateLimit, workers: 16}
 }
 
 func (c config) check() error {
@@ -42,29 +37,22 @@ func (c config) check() error {
 		return fmt.Errorf("the rate limit must be at least 1 request per second, got %d", c.rate)
 	case c.workers < 1:
 		return fmt.Errorf("need at least one worker, got %d", c.workers)
-	case c.headroom < 0 || c.headroom >= time.Second:
-		return fmt.Errorf("headroom must be at least 0 and under a second, got %v", c.headroom)
 	}
 	return nil
 }
 
 // limiter returns the application limiter every request of the agent waits
-// on: one request at a time (burst 1), spaced so that any rate+1
-// consecutive requests span at least one second plus the headroom.
-//
-// Why the headroom: the simulator counts requests in a sliding window of
-// one second, by the time each request reaches it (HMRC does not document
-// how it counts; assume nothing kinder). A limiter at exactly the limit
-// lets request k+rate go exactly one second after request k: there is no
-// slack at all. Any lateness of request k that request k+rate does not
-// share (its worker woken late by the scheduler, a garbage collection, a
-// connection being dialled) puts k+rate inside k's window, and it is
-// refused with 429. On a loaded two-core machine such lateness reached
-// 10-20 ms, mostly before the request was sent. Spreading each rate's worth
-// of requests over 1s+headroom absorbs that much lateness, at the cost of a
-// rate headroom/(1s+headroom) lower: 3.8 % for the default 40 ms.
-func (c config) limiter() *rate.Limiter {
-	return rate.NewLimiter(rate.Every((time.Second+c.headroom)/time.Duration(c.rate)), 1)
+// on: the SDK's, at the simulator's rate. It counts HMRC's sliding window
+// of one second by the times the Client reports each request actually
+// left, so a request let go late (its worker woken late by the scheduler,
+// a garbage collection, a connection being dialled) pushes the later ones
+// back instead of being counted in one second with them.
+func (c config) limiter() vat.Limiter {
+	l, err := vat.NewLimiter(c.rate)
+	if err != nil {
+		panic(err) // check refuses a rate under 1
+	}
+	return l
 }
 
 // practice is an agent's practice: an in-process simulator of HMRC holding

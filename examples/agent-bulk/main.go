@@ -5,15 +5,15 @@
 // own rate limit is the same, so a request over the limit would be
 // answered 429 as HMRC answers it.
 //
-//	agent-bulk [-n 1000] [-rate 3] [-workers 16] [-headroom 40ms]
+//	agent-bulk [-n 1000] [-rate 3] [-workers 16]
 //
 // It prints the rate achieved against the limit, the 429 responses seen,
 // the time taken and the memory used. HMRC's limit is 3 requests per
 // second per application, so 1,000 clients take about six minutes; -rate
 // raises the limit of both sides to see the pipeline at speed. The limiter
-// spreads each second's worth of requests over one second plus -headroom,
-// so that a request let go a little late cannot push the server's window
-// over the limit (see config.limiter).
+// counts the server's window by the times requests actually left, so that
+// a request let go a little late cannot push the server's window over the
+// limit (see config.limiter).
 package main
 
 import (
@@ -76,7 +76,6 @@ Flags:
 	fs.IntVar(&cfg.clients, "n", cfg.clients, "number of client VRNs")
 	fs.IntVar(&cfg.rate, "rate", cfg.rate, "the application's rate limit, requests per second (HMRC's is 3)")
 	fs.IntVar(&cfg.workers, "workers", cfg.workers, "calls in flight at most")
-	fs.DurationVar(&cfg.headroom, "headroom", cfg.headroom, "spread each second's worth of requests over one second plus this")
 	if err := fs.Parse(args); err != nil {
 		if errors.Is(err, flag.ErrHelp) {
 			return err
