@@ -276,6 +276,7 @@ type callConfig struct {
 	meta        *ResponseMeta
 	resubmit    bool
 	fraud       FraudHeaderSource
+	bulk        bool
 }
 
 // WithCallFraudHeaders sends this call with the fraud prevention headers of
@@ -562,7 +563,11 @@ func (c *Client) attempt(ctx context.Context, r *request, target, path string, p
 		return outcome{err: err, local: true}
 	}
 	tok.SetAuthHeader(req)
-	if err := c.cfg.limiter.Wait(ctx); err != nil {
+	waitCtx := ctx
+	if cc.bulk {
+		waitCtx = context.WithValue(ctx, bulkKey{}, true)
+	}
+	if err := c.cfg.limiter.Wait(waitCtx); err != nil {
 		return outcome{err: fmt.Errorf("vat: %s %s: waiting for the rate limiter: %w", r.method, path, err), local: true}
 	}
 
