@@ -300,4 +300,3 @@ func TestRootPackageImportsNoDriver(t *testing.T) {
 	require.NoError(t, err, string(out))
 	assert.Contains(t, strings.Fields(string(out)), "github.com/jackc/pgx/v5", "the check would see a driver")
 }
-
