@@ -32,6 +32,7 @@ import (
 	"fmt"
 	"hash/fnv"
 	"regexp"
+	"sync"
 	"time"
 	"unicode/utf8"
 
@@ -447,41 +448,38 @@ func (u *UserStore) Delete(ctx context.Context) error {
 // Lock takes the user's lock, shared by every Store on the same table in
 // any process on any machine, waiting no longer than the lock timeout
 // (WithLockTimeout) or ctx. The lock is a session advisory lock held on a
-// connection taken from the pool for the purpose; if the process dies,
-// PostgreSQL releases it when the connection closes. The returned func
-// releases it; it is safe to call more than once.
+// connection of its own, opened with the pool's configuration but outside
+// the pool, so that holding locks never starves Load and Save of
+// connections. If the process dies, PostgreSQL releases the lock when that
+// connection closes. The returned func releases the lock and closes the
+// connection; it is safe to call more than once.
 func (u *UserStore) Lock(ctx context.Context) (unlock func(), err error) {
 	if u.err != nil {
 		return nil, u.err
 	}
 	wctx, cancel := context.WithTimeout(ctx, u.s.lockTimeout)
 	defer cancel()
-	conn, err := u.s.pool.Acquire(wctx)
+	conn, err := pgx.ConnectConfig(wctx, u.s.pool.Config().ConnConfig.Copy())
 	if err != nil {
 		return nil, u.lockErr(ctx, wctx, err)
 	}
 	id := u.lockID()
 	if _, err := conn.Exec(wctx, `SELECT pg_advisory_lock($1)`, id); err != nil {
-		// The wait may have been cancelled with the lock granted at the
-		// last moment: never return this connection to the pool.
-		_ = conn.Conn().Close(context.Background())
-		conn.Release()
+		// Closing the session releases the lock, should it have been
+		// granted as the wait was cancelled.
+		_ = conn.Close(context.Background())
 		return nil, u.lockErr(ctx, wctx, err)
 	}
-	released := false
+	var once sync.Once
 	return func() {
-		if released {
-			return
-		}
-		released = true
-		uctx, cancel := context.WithTimeout(context.Background(), 10*time.Second)
-		defer cancel()
-		var ok bool
-		if err := conn.QueryRow(uctx, `SELECT pg_advisory_unlock($1)`, id).Scan(&ok); err != nil || !ok {
-			// Closing the session releases the lock in any case.
-			_ = conn.Conn().Close(uctx)
-		}
-		conn.Release()
+		once.Do(func() {
+			uctx, cancel := context.WithTimeout(context.Background(), 10*time.Second)
+			defer cancel()
+			// Unlock at once for the next waiter; closing the session
+			// would release the lock too, a little later.
+			_, _ = conn.Exec(uctx, `SELECT pg_advisory_unlock($1)`, id)
+			_ = conn.Close(uctx)
+		})
 	}, nil
 }
 

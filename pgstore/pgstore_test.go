@@ -300,3 +300,30 @@ func TestRootPackageImportsNoDriver(t *testing.T) {
 	require.NoError(t, err, string(out))
 	assert.Contains(t, strings.Fields(string(out)), "github.com/jackc/pgx/v5", "the check would see a driver")
 }
+
+// TestLockDoesNotStarveThePool holds every connection of a small pool's
+// worth of locks and still loads and saves: the lock's connection is not
+// taken from the pool that Load and Save use.
+func TestLockDoesNotStarveThePool(t *testing.T) {
+	ctx := context.Background()
+	testPool, table := newPool(t)
+	cfg := testPool.Config()
+	cfg.MaxConns = 1
+	pool, err := pgxpool.NewWithConfig(ctx, cfg)
+	require.NoError(t, err)
+	defer pool.Close()
+	s, err := pgstore.New(ctx, pool, pgstore.WithTable(table), pgstore.AllowPlaintext(), pgstore.WithLockTimeout(5*time.Second))
+	require.NoError(t, err)
+	u := s.User("u")
+	unlock, err := u.Lock(ctx)
+	require.NoError(t, err)
+	defer unlock()
+	other, err := s.User("v").Lock(ctx)
+	require.NoError(t, err)
+	defer other()
+	lctx, cancel := context.WithTimeout(ctx, 5*time.Second)
+	defer cancel()
+	require.NoError(t, u.Save(lctx, tok))
+	_, err = u.Load(lctx)
+	require.NoError(t, err)
+}
