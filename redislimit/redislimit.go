@@ -146,7 +146,11 @@ type Limiter struct {
 	pause     time.Duration
 	fallback  *rate.Limiter
 	onGrant   func(time.Time, bool)
+	lateness  time.Duration // the latest a waiter may wake after its slot
 }
+
+// maxMissed bounds how many slots one Wait lets go because it woke late.
+const maxMissed = 3
 
 var (
 	_ vat.Limiter         = (*Limiter)(nil)
@@ -181,6 +185,7 @@ func New(client redis.UniversalClient, key string, perSecond float64, opts ...Op
 		bulkDelay: cfg.bulkDelay,
 		pause:     cfg.pause,
 		onGrant:   cfg.onGrant,
+		lateness:  max(cfg.headroom, 5*time.Millisecond),
 	}
 	if l.interval < time.Microsecond {
 		l.interval = time.Microsecond
@@ -232,6 +237,7 @@ return {1, wait, slot}
 func (l *Limiter) Wait(ctx context.Context) error {
 	bulk := vat.IsBulk(ctx)
 	start := time.Now()
+	missed := 0
 	for {
 		if err := ctx.Err(); err != nil {
 			return err
@@ -263,7 +269,18 @@ func (l *Limiter) Wait(ctx context.Context) error {
 			if l.onGrant != nil {
 				l.onGrant(time.UnixMicro(res[2]), bulk)
 			}
-			return sleep(ctx, wait)
+			due := time.Now().Add(wait)
+			if err := sleep(ctx, wait); err != nil {
+				return err
+			}
+			// Woken later than the headroom allows (a busy machine): the
+			// request would land among later slots' requests, so let the
+			// slot go and take the next free one, a few times at most.
+			if time.Since(due) > l.lateness && missed < maxMissed {
+				missed++
+				continue
+			}
+			return nil
 		}
 		if maxWait >= 0 && res[1] > maxWait {
 			return fmt.Errorf("redislimit: the next free slot is %v away, after the context's deadline", wait)

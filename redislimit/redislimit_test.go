@@ -94,7 +94,8 @@ func TestSlotsAreSpacedAcrossLimiters(t *testing.T) {
 	}
 	wg.Wait()
 	slots := g.sorted()
-	require.Len(t, slots, 45)
+	// A waiter woken late lets its slot go and takes another.
+	require.GreaterOrEqual(t, len(slots), 45)
 	for i := 1; i < len(slots); i++ {
 		require.GreaterOrEqual(t, slots[i].Sub(slots[i-1]), lims[0].Interval(), "slots %d and %d", i-1, i)
 	}
@@ -107,11 +108,12 @@ func TestDeadlineTooSoonReservesNothing(t *testing.T) {
 	l, err := redislimit.New(c, key, 1, redislimit.WithGrantHook(g.hook))
 	require.NoError(t, err)
 	require.NoError(t, l.Wait(context.Background()))
+	before := len(g.sorted())
 	ctx, cancel := context.WithTimeout(context.Background(), 100*time.Millisecond)
 	defer cancel()
 	err = l.Wait(ctx)
 	require.ErrorContains(t, err, "after the context's deadline")
-	assert.Len(t, g.sorted(), 1, "the refused call reserved no slot")
+	assert.Len(t, g.sorted(), before, "the refused call reserved no slot")
 }
 
 // TestInteractiveGoesBeforeBulk queues interactive calls, then starts a bulk
@@ -120,13 +122,15 @@ func TestDeadlineTooSoonReservesNothing(t *testing.T) {
 func TestInteractiveGoesBeforeBulk(t *testing.T) {
 	c, key := newClient(t)
 	var g grants
-	l, err := redislimit.New(c, key, 20, redislimit.WithGrantHook(g.hook), redislimit.WithBulkMaxDelay(time.Minute))
+	// A large headroom: no waiter here wakes late enough to let its slot go.
+	l, err := redislimit.New(c, key, 20, redislimit.WithGrantHook(g.hook), redislimit.WithBulkMaxDelay(time.Minute),
+		redislimit.WithHeadroom(900*time.Millisecond))
 	require.NoError(t, err)
 	var wg sync.WaitGroup
-	for range 40 { // two seconds of queue
+	for range 20 { // two seconds of queue
 		wg.Go(func() { assert.NoError(t, l.Wait(context.Background())) })
 	}
-	require.Eventually(t, func() bool { return len(g.sorted()) == 40 }, time.Minute, time.Millisecond)
+	require.Eventually(t, func() bool { return len(g.sorted()) >= 20 }, time.Minute, time.Millisecond)
 
 	var bulkSlot, lastSlot time.Time
 	done := make(chan struct{})
@@ -222,7 +226,7 @@ func TestThrottledSlowsEveryProcess(t *testing.T) {
 	a.Throttled(context.Background(), 1500*time.Millisecond)
 	require.NoError(t, b.Wait(context.Background()))
 	slots := g.sorted()
-	require.Len(t, slots, 1)
+	require.NotEmpty(t, slots)
 	assert.GreaterOrEqual(t, slots[0].Sub(t0), 1500*time.Millisecond)
 }
 
