@@ -90,10 +90,9 @@ func workerMain() int {
 	}
 	oc.Endpoint.AuthURL, oc.Endpoint.TokenURL = sim+"/oauth/authorize", sim+"/oauth/token"
 	type account struct {
-		key     string
-		vrn     vat.VRN
-		client  *vat.Client
-		refresh int
+		key    string
+		vrn    vat.VRN
+		client *vat.Client
 	}
 	var accounts []*account
 	for _, kv := range strings.Fields(os.Getenv(envUsers)) {

@@ -2,6 +2,9 @@ package testservers
 
 import (
 	"net"
+	"os"
+	"os/exec"
+	"strings"
 	"testing"
 )
 
@@ -50,4 +53,32 @@ func TestRequireSkipsOnlyOutsideCI(t *testing.T) {
 	if !ran {
 		t.Error("subtest failed instead of skipping outside CI")
 	}
+}
+
+// TestRequireFailsInCI runs TestRequireHelper in a child process with
+// CI=true: a missing server program must fail the test there, not skip it.
+func TestRequireFailsInCI(t *testing.T) {
+	if os.Getenv("TESTSERVERS_HELPER") != "" {
+		t.Skip("helper mode")
+	}
+	for _, ci := range []string{"true", ""} {
+		cmd := exec.Command(os.Args[0], "-test.run=^TestRequireHelper$", "-test.v")
+		cmd.Env = append(os.Environ(), "TESTSERVERS_HELPER=1", "CI="+ci)
+		out, err := cmd.CombinedOutput()
+		if ci == "true" {
+			if err == nil || !strings.Contains(string(out), "--- FAIL: TestRequireHelper") {
+				t.Errorf("with CI=true the test did not fail: %v\n%s", err, out)
+			}
+		} else if err != nil || !strings.Contains(string(out), "--- SKIP: TestRequireHelper") ||
+			!strings.Contains(string(out), "apt-get install redis-server") {
+			t.Errorf("without CI the test did not skip naming the package: %v\n%s", err, out)
+		}
+	}
+}
+
+func TestRequireHelper(t *testing.T) {
+	if os.Getenv("TESTSERVERS_HELPER") == "" {
+		t.Skip("run by TestRequireFailsInCI")
+	}
+	Require(t, &NotInstalledError{Program: "redis-server", Package: "redis-server"})
 }
