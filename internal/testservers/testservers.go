@@ -267,7 +267,7 @@ func StartPostgres() (*Postgres, error) {
 		return nil, fmt.Errorf("postgres --version: %w", err)
 	}
 	p := &Postgres{bin: bin, Version: parsePGVersion(string(out))}
-	if p.dir, err = os.MkdirTemp("", "testservers-pg-"); err != nil {
+	if p.dir, err = os.MkdirTemp(pgTempBase(), "testservers-pg-"); err != nil {
 		return nil, err
 	}
 	ok := false
@@ -308,6 +308,25 @@ func StartPostgres() (*Postgres, error) {
 	}
 	ok = true
 	return p, nil
+}
+
+// pgTempBase returns where to make PostgreSQL's directory: the usual
+// temporary directory, unless running as root and the postgres user could
+// not reach it (a TMPDIR under /root), then /tmp.
+func pgTempBase() string {
+	dir := os.TempDir()
+	if os.Geteuid() != 0 {
+		return dir
+	}
+	for d := dir; ; d = filepath.Dir(d) {
+		fi, err := os.Stat(d)
+		if err != nil || fi.Mode().Perm()&0o001 == 0 {
+			return "/tmp"
+		}
+		if d == filepath.Dir(d) {
+			return dir
+		}
+	}
 }
 
 func parsePGVersion(s string) string {
