@@ -83,7 +83,7 @@ func (s *sandbox) line(t *testing.T) ready {
 	require.Eventually(t, func() bool {
 		first, _, ok := strings.Cut(s.out.String(), "\n")
 		return ok && json.Unmarshal([]byte(first), &r) == nil
-	}, 10*time.Second, 5*time.Millisecond, "no JSON line: %q", s.out.String())
+	}, time.Minute, 5*time.Millisecond, "no JSON line: %q", s.out.String())
 	return r
 }
 
@@ -191,7 +191,7 @@ func TestBadStateFileIsAnError(t *testing.T) {
 
 func TestRunServesProseUntilCancelled(t *testing.T) {
 	s := start(t, []string{"-addr", "127.0.0.1:0", "-today", "2025-05-20", "-client-id", "my-app", "-client-secret", "s3cret", "-redirect-uri", "http://localhost:9000/cb"}, noEnv)
-	require.Eventually(t, func() bool { return strings.Contains(s.out.String(), "Ctrl-C") }, 10*time.Second, 5*time.Millisecond)
+	require.Eventually(t, func() bool { return strings.Contains(s.out.String(), "Ctrl-C") }, time.Minute, 5*time.Millisecond)
 	out := s.out.String()
 	assert.Contains(t, out, "today (simulated, UTC):      2025-05-20")
 	assert.Contains(t, out, "client_id:      my-app")
