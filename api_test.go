@@ -199,15 +199,16 @@ func TestScenarioConstants(t *testing.T) {
 			n++
 		}
 	}
-	assert.Len(t, values, 8, "one scenario type per endpoint")
-	assert.Equal(t, 66, n, "32 obligations, 6 submit, 2 view, 5 liabilities, 5 payments, 10 penalties, 1 financial details, 5 customer information")
+	// Financial details has no type: HMRC documents only DEFAULT for it,
+	// which is what sending no scenario gives.
+	assert.Len(t, values, 7, "one scenario type per endpoint with scenarios")
+	assert.Equal(t, 65, n, "32 obligations, 6 submit, 2 view, 5 liabilities, 5 payments, 10 penalties, 5 customer information")
 	assert.Equal(t, "Obligations", ObligationsInsolventTrader.scenarioFor())
 	assert.Equal(t, "SubmitReturn", SubmitReturnInsolventTrader.scenarioFor())
 	assert.Equal(t, "ViewReturn", ViewReturnInsolventTrader.scenarioFor())
 	assert.Equal(t, "Liabilities", LiabilitiesInsolventTrader.scenarioFor())
 	assert.Equal(t, "Payments", PaymentsInsolventTrader.scenarioFor())
 	assert.Equal(t, "Penalties", PenaltiesDefault.scenarioFor())
-	assert.Equal(t, "FinancialDetails", FinancialDetailsDefault.scenarioFor())
 	assert.Equal(t, "CustomerInformation", CustomerInformationDefault.scenarioFor())
 }
 

@@ -442,8 +442,8 @@ func TestUserTokenSourceRefreshesWithinMargin(t *testing.T) {
 		advance     time.Duration
 		wantRefresh bool
 	}{
-		{"default margin, well before", nil, 4*time.Hour - vat.DefaultRefreshMargin - time.Second, false},
-		{"default margin, at the margin", nil, 4*time.Hour - vat.DefaultRefreshMargin, true},
+		{"default margin, well before", nil, 4*time.Hour - 5*time.Minute - time.Second, false},
+		{"default margin, at the margin", nil, 4*time.Hour - 5*time.Minute, true},
 		{"one-minute margin, before", []vat.TokenOption{vat.WithRefreshMargin(time.Minute)}, 4*time.Hour - 2*time.Minute, false},
 		{"one-minute margin, inside", []vat.TokenOption{vat.WithRefreshMargin(time.Minute)}, 4*time.Hour - 30*time.Second, true},
 		{"zero margin, just before", []vat.TokenOption{vat.WithRefreshMargin(0)}, 4*time.Hour - time.Second, false},
@@ -1105,7 +1105,7 @@ func TestApplicationTokenSource(t *testing.T) {
 	assert.Empty(t, got[0].RefreshToken)
 	assert.Equal(t, f.clock.Now().Add(4*time.Hour), got[0].Expiry)
 
-	f.clock.Advance(4*time.Hour - vat.DefaultRefreshMargin - time.Second)
+	f.clock.Advance(4*time.Hour - 5*time.Minute - time.Second)
 	tok, err := ts.Token()
 	require.NoError(t, err)
 	assert.Equal(t, got[0].AccessToken, tok.AccessToken, "cached until shortly before expiry")

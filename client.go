@@ -57,7 +57,7 @@ type config struct {
 	logger    *slog.Logger
 	now       func() time.Time
 	retry     RetryPolicy
-	settle    SettlePolicy
+	settle    settlePolicy // from retry
 	limiter   Limiter
 	sleep     func(context.Context, time.Duration) error
 	fraud     fraud.Source
@@ -87,7 +87,7 @@ func NewClient(opts ...Option) (*Client, error) {
 		userAgent: "go-mtd-vat/" + Version,
 		now:       time.Now,
 		retry:     DefaultRetryPolicy(),
-		settle:    DefaultSettlePolicy(),
+		settle:    settlePolicyOf(DefaultRetryPolicy()),
 		limiter:   NewApplicationLimiter(),
 		sleep:     wait.Sleep,
 	}
@@ -548,7 +548,7 @@ func (c *Client) url(r *request) (target, path string, err error) {
 // token source is answered by one refresh and one replay: HMRC did not
 // process a request it refused to authenticate. When the context ends
 // during a wait between attempts (or would end before the next attempt),
-// the error is a *RetryCanceledError holding both the last failure and the
+// the error is a *retryCanceledError holding both the last failure and the
 // context's error.
 func (c *Client) send(ctx context.Context, r *request, target, path string, payload []byte, cc *callConfig) (*response, int, error) {
 	replayed := false
@@ -587,7 +587,7 @@ func (c *Client) send(ctx context.Context, r *request, target, path string, payl
 				err = c.statusError(r, path, resp)
 			}
 			if !errors.Is(err, stop) { // a failure the context caused already says so
-				err = &RetryCanceledError{Err: err, Cause: stop}
+				err = &retryCanceledError{Err: err, Cause: stop}
 			}
 		}
 		return resp, attempt, err

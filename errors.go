@@ -589,14 +589,14 @@ func (e *TransportError) Error() string {
 // Unwrap returns the cause.
 func (e *TransportError) Unwrap() error { return e.Err }
 
-// RetryCanceledError reports a call that failed and was not tried again
+// retryCanceledError reports a call that failed and was not tried again
 // because its context ended: it was cancelled, or its deadline passed, or
 // the deadline would have passed before the next attempt could begin (the
 // Client does not begin a wait it cannot finish). Both stay visible:
 // errors.As finds the last attempt's failure (an *APIError, a
 // *TransportError, a *DecodeError), and errors.Is matches the context's
 // error (context.Canceled or context.DeadlineExceeded).
-type RetryCanceledError struct {
+type retryCanceledError struct {
 	// Err is the failure of the last attempt.
 	Err error
 	// Cause is why no further attempt was made; it matches context.Canceled
@@ -606,9 +606,9 @@ type RetryCanceledError struct {
 
 // Error returns the last attempt's failure followed by why the Client
 // stopped retrying.
-func (e *RetryCanceledError) Error() string {
+func (e *retryCanceledError) Error() string {
 	return e.Err.Error() + " (not retried: " + e.Cause.Error() + ")"
 }
 
 // Unwrap returns the last attempt's failure and the cause.
-func (e *RetryCanceledError) Unwrap() []error { return []error{e.Err, e.Cause} }
+func (e *retryCanceledError) Unwrap() []error { return []error{e.Err, e.Cause} }

@@ -167,8 +167,8 @@ func TestFaultMatrix(t *testing.T) {
 	conns := &connCounter{}
 	transport := &http.Transport{DialContext: conns.dial, MaxIdleConnsPerHost: 4}
 	defer transport.CloseIdleConnections()
-	policy := vat.RetryPolicy{MaxAttempts: 4, InitialBackoff: 5 * time.Millisecond, MaxBackoff: 20 * time.Millisecond, MaxRetryAfter: 50 * time.Millisecond}
-	settle := vat.SettlePolicy{Delay: 5 * time.Millisecond, Timeout: 5 * time.Second}
+	policy := vat.RetryPolicy{MaxAttempts: 4, InitialBackoff: 5 * time.Millisecond, MaxBackoff: 20 * time.Millisecond, MaxRetryAfter: 50 * time.Millisecond,
+		SettleDelay: 5 * time.Millisecond, SettleTimeout: 5 * time.Second}
 
 	outcomes := map[string]map[string]string{}
 	var posted, clientAccepted, hmrcAccepted int
@@ -188,7 +188,7 @@ func TestFaultMatrix(t *testing.T) {
 			}
 			require.Len(t, ended, 2)
 			c, err := vat.NewClient(vat.WithBaseURL(srv.URL), vat.WithHTTPClient(&http.Client{Transport: transport, Timeout: 10 * time.Second}),
-				vat.WithTokenSource(oauth2.StaticTokenSource(tok.OAuth2())), vat.WithRateLimiter(vat.NoRateLimit), vat.WithRetry(policy), vat.WithSettlePolicy(settle))
+				vat.WithTokenSource(oauth2.StaticTokenSource(tok.OAuth2())), vat.WithRateLimiter(vat.NoRateLimit), vat.WithRetry(policy))
 			require.NoError(t, err)
 			// Data for the reads: a return filed, its liability partly paid.
 			filed, err := c.SubmitReturn(context.Background(), vat.VRN(user.VRN), faultReturn(ended[0]))

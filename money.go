@@ -82,7 +82,7 @@ var (
 func ParseMoney(s string) (Money, error) {
 	p, err := parseScaled(s, 2, MaxMoney.int64())
 	if err != nil {
-		return 0, &AmountError{Func: "ParseMoney", Input: s, Err: err}
+		return 0, &amountError{Func: "ParseMoney", Input: s, Err: err}
 	}
 	return Money(p), nil
 }
@@ -96,13 +96,14 @@ func ParsePounds(s string) (Pounds, error) {
 		if errors.Is(err, errMoneyTooPrecise) {
 			err = errNotWholePounds
 		}
-		return 0, &AmountError{Func: "ParsePounds", Input: s, Err: err}
+		return 0, &amountError{Func: "ParsePounds", Input: s, Err: err}
 	}
 	return Pounds(p), nil
 }
 
-// AmountError reports an amount that ParseMoney or ParsePounds refused.
-type AmountError struct {
+// amountError reports an amount that ParseMoney or ParsePounds refused;
+// errors.Is matches its reason.
+type amountError struct {
 	// Func is the function that refused it: "ParseMoney" or "ParsePounds".
 	Func string
 	// Input is the text that was refused.
@@ -114,12 +115,12 @@ type AmountError struct {
 
 // Error returns one line, for example
 // `vat: ParseMoney: "1.005": more than 2 decimal places`.
-func (e *AmountError) Error() string {
+func (e *amountError) Error() string {
 	return "vat: " + e.Func + ": " + strconv.Quote(truncate(e.Input, 40)) + ": " + e.Err.Error()
 }
 
 // Unwrap returns the reason.
-func (e *AmountError) Unwrap() error { return e.Err }
+func (e *amountError) Unwrap() error { return e.Err }
 
 func (m Money) int64() int64  { return int64(m) }
 func (p Pounds) int64() int64 { return int64(p) }

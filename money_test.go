@@ -276,7 +276,7 @@ func TestAmountErrorsNameThisPackage(t *testing.T) {
 	assert.Equal(t, `vat: ParseMoney: "1.005": more than 2 decimal places`, err.Error())
 	assert.NotContains(t, err.Error(), "strconv")
 	assert.ErrorIs(t, err, errMoneyTooPrecise)
-	var ae *AmountError
+	var ae *amountError
 	require.ErrorAs(t, err, &ae)
 	assert.Equal(t, "1.005", ae.Input)
 

@@ -20,7 +20,7 @@ import (
 // safe for concurrent use.
 //
 // It loads the token from the store on first use. It refreshes the access
-// token DefaultRefreshMargin (see WithRefreshMargin) before it expires, with
+// token five minutes (see WithRefreshMargin) before it expires, with
 // the context of the call that needs the token: no context is kept between
 // calls. Refreshes are serialised: however many goroutines find the token
 // expired, one refreshes and the others wait (each for as long as its own

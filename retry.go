@@ -19,7 +19,7 @@ import (
 // out, the error is the last attempt's, carrying the attempt count: an
 // *APIError, or a *TransportError when no response arrived. When the context
 // ends during a wait, or its deadline would pass before the next attempt
-// (the wait is then not begun), it is a *RetryCanceledError, which matches
+// (the wait is then not begun), it is an error that matches
 // both the last attempt's error and the context's.
 type RetryPolicy struct {
 	// MaxAttempts is the most times a request is sent, the first included.
@@ -32,12 +32,28 @@ type RetryPolicy struct {
 	MaxBackoff time.Duration
 	// MaxRetryAfter caps the wait a Retry-After header can ask for.
 	MaxRetryAfter time.Duration
+	// SettleDelay is how long SubmitReturn waits before reading back a
+	// second time when the first read found no return but the submission
+	// may still be in flight (a timeout, a 502 or 504, an answer cut short,
+	// a connection lost after the return was sent): HMRC may file it
+	// moments later. ErrSubmissionNotReceived is concluded only if the
+	// second read finds no return either. Zero means 5 s.
+	SettleDelay time.Duration
+	// SettleTimeout bounds the whole of reading back an uncertain
+	// submission, SettleDelay included. Reading back keeps the caller's
+	// context values but not its cancellation or deadline, so that a return
+	// HMRC filed is found even when the call timed out: SubmitReturn can
+	// outlast its context by up to SettleTimeout. Zero means 30 s (or
+	// SettleDelay plus 5 s, if longer).
+	SettleTimeout time.Duration
 }
 
 // DefaultRetryPolicy is the policy of a new Client: 4 attempts, waiting
-// about 0.5 s, 1 s and 2 s, and at most 30 s for a Retry-After.
+// about 0.5 s, 1 s and 2 s, at most 30 s for a Retry-After, and uncertain
+// submissions read back a second time after 5 s, within 30 s.
 func DefaultRetryPolicy() RetryPolicy {
-	return RetryPolicy{MaxAttempts: 4, InitialBackoff: 500 * time.Millisecond, MaxBackoff: 8 * time.Second, MaxRetryAfter: 30 * time.Second}
+	return RetryPolicy{MaxAttempts: 4, InitialBackoff: 500 * time.Millisecond, MaxBackoff: 8 * time.Second, MaxRetryAfter: 30 * time.Second,
+		SettleDelay: defaultSettleDelay, SettleTimeout: defaultSettleTimeout}
 }
 
 // WithRetry sets the retry policy. WithRetry(RetryPolicy{MaxAttempts: 1})
@@ -47,12 +63,15 @@ func WithRetry(p RetryPolicy) Option {
 		switch {
 		case p.MaxAttempts < 1:
 			return fmt.Errorf("vat: WithRetry: MaxAttempts must be at least 1, got %d", p.MaxAttempts)
-		case p.InitialBackoff < 0 || p.MaxBackoff < 0 || p.MaxRetryAfter < 0:
+		case p.InitialBackoff < 0 || p.MaxBackoff < 0 || p.MaxRetryAfter < 0 || p.SettleDelay < 0 || p.SettleTimeout < 0:
 			return errors.New("vat: WithRetry: durations must not be negative")
 		case p.MaxBackoff < p.InitialBackoff:
 			return errors.New("vat: WithRetry: MaxBackoff is shorter than InitialBackoff")
+		case p.SettleTimeout != 0 && p.SettleTimeout <= settlePolicyOf(p).Delay:
+			return fmt.Errorf("vat: WithRetry: SettleTimeout %v leaves no time to read after the SettleDelay of %v", p.SettleTimeout, settlePolicyOf(p).Delay)
 		}
 		c.retry = p
+		c.settle = settlePolicyOf(p)
 		return nil
 	}
 }

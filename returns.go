@@ -199,7 +199,7 @@ type submitResponse struct {
 // outcome is uncertain (the connection was lost after sending, the request
 // timed out, HMRC answered 5xx, or the answer was a redirect, a 2xx other
 // than 201, or cut short), SubmitReturn reads the period's return back,
-// even after ctx is done (see SettlePolicy): if HMRC holds this return, it
+// even after ctx is done (see RetryPolicy.SettleTimeout): if HMRC holds this return, it
 // returns a receipt marked Recovered; otherwise an *UncertainSubmissionError
 // saying what is known (ErrSubmissionNotReceived, ErrDuplicateSubmission
 // when the period holds a different return, or ErrSubmissionOutcomeUnknown).

@@ -4,6 +4,8 @@ package vat
 // §9). Pass them with WithTestScenario; each type's constants belong to one
 // endpoint, and using one with another endpoint is refused before sending.
 // WithTestScenario also takes a plain string, for scenarios HMRC adds later.
+// [Client.FinancialDetails] has none but DEFAULT, which is what sending no
+// scenario gives.
 
 // ObligationsScenario is a Gov-Test-Scenario value for [Client.Obligations].
 // HMRC's sandbox data is canned: dates in the query are not applied.
@@ -185,18 +187,6 @@ const (
 	PenaltiesThresholdLateSubmissionPenalties PenaltiesScenario = "THRESHOLD_LATE_SUBMISSION_PENALTIES"
 	// PenaltiesChargeLateSubmissionPenalties: points exceed the threshold and a second charge is made.
 	PenaltiesChargeLateSubmissionPenalties PenaltiesScenario = "CHARGE_LATE_SUBMISSION_PENALTIES"
-)
-
-// FinancialDetailsScenario is a Gov-Test-Scenario value for
-// [Client.FinancialDetails].
-type FinancialDetailsScenario string
-
-func (FinancialDetailsScenario) scenarioFor() string { return "FinancialDetails" }
-
-// FinancialDetails scenarios.
-const (
-	// FinancialDetailsDefault: the default scenario.
-	FinancialDetailsDefault FinancialDetailsScenario = "DEFAULT"
 )
 
 // CustomerInformationScenario is a Gov-Test-Scenario value for

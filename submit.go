@@ -23,7 +23,7 @@ var (
 	// reading back proved that HMRC holds no return for the period and the
 	// period is still open: the return can be sent again. When the first
 	// request may still have been in flight, this is the finding of a second
-	// read, SettlePolicy.Delay after the first. Should HMRC file the first
+	// read, RetryPolicy.SettleDelay after the first. Should HMRC file the first
 	// request after all, sending the same return again is answered
 	// DUPLICATE_SUBMISSION, which SubmitReturn reports as filed (Recovered).
 	ErrSubmissionNotReceived = errors.New("vat: HMRC did not receive the return")
@@ -113,41 +113,29 @@ func WithResubmitIfNotReceived() CallOption {
 	}
 }
 
-// SettlePolicy says how SubmitReturn settles an uncertain outcome by
-// reading back what HMRC holds for the period.
-type SettlePolicy struct {
-	// Delay is the wait before reading a second time when the first read
-	// found no return but the submission may still be in flight (a timeout,
-	// a 502 or 504, an answer cut short, a connection lost after the return
-	// was sent): HMRC may file it moments later. ErrSubmissionNotReceived is
-	// concluded only if the second read finds no return either.
-	Delay time.Duration
-	// Timeout bounds the whole of the reading back, Delay included. Reading
-	// back keeps the caller's context values but not its cancellation or
-	// deadline, so that a return HMRC filed is found even when the call
-	// timed out: SubmitReturn can outlast its context by up to Timeout.
-	Timeout time.Duration
+// settlePolicy says how SubmitReturn settles an uncertain outcome by
+// reading back what HMRC holds for the period: RetryPolicy's SettleDelay
+// and SettleTimeout, defaults applied.
+type settlePolicy struct {
+	Delay, Timeout time.Duration
 }
 
-// DefaultSettlePolicy is the policy of a new Client: a second read 5 s
-// after the first, and at most 30 s of reading back.
-func DefaultSettlePolicy() SettlePolicy {
-	return SettlePolicy{Delay: 5 * time.Second, Timeout: 30 * time.Second}
-}
+// Defaults of the settle policy.
+const (
+	defaultSettleDelay   = 5 * time.Second
+	defaultSettleTimeout = 30 * time.Second
+)
 
-// WithSettlePolicy sets how SubmitReturn reads back an uncertain
-// submission (see SettlePolicy).
-func WithSettlePolicy(p SettlePolicy) Option {
-	return func(c *config) error {
-		switch {
-		case p.Delay < 0:
-			return fmt.Errorf("vat: WithSettlePolicy: negative Delay %v", p.Delay)
-		case p.Timeout <= p.Delay:
-			return fmt.Errorf("vat: WithSettlePolicy: Timeout %v leaves no time to read after the Delay of %v", p.Timeout, p.Delay)
-		}
-		c.settle = p
-		return nil
+// settlePolicyOf applies the defaults to p's settle fields.
+func settlePolicyOf(p RetryPolicy) settlePolicy {
+	sp := settlePolicy{Delay: p.SettleDelay, Timeout: p.SettleTimeout}
+	if sp.Delay == 0 {
+		sp.Delay = defaultSettleDelay
 	}
+	if sp.Timeout == 0 {
+		sp.Timeout = max(defaultSettleTimeout, sp.Delay+defaultSettleDelay)
+	}
+	return sp
 }
 
 // submit sends r and settles uncertain outcomes by reading, never by
@@ -157,12 +145,12 @@ func WithSettlePolicy(p SettlePolicy) Option {
 // return (a 4xx answer read whole, a 429, a connection that could not be
 // opened). An uncertain failure is settled by reading back, on a context
 // that keeps the caller's values but not its cancellation, bounded by the
-// SettlePolicy. It is "possibly in flight" when HMRC may still be
+// RetryPolicy. It is "possibly in flight" when HMRC may still be
 // processing the request: a timeout or cancellation after the request was
 // written, a connection lost after the request was written whole, a 502 or
 // 504, or any 5xx whose body is not HMRC's JSON error (a gateway's page, or
 // a body cut short). Then "not received" is concluded only after a second
-// read, SettlePolicy.Delay later, and the return is never resent. It is
+// read, RetryPolicy.SettleDelay later, and the return is never resent. It is
 // "finished" when whoever answered did so for good: a 500 or 503 with
 // HMRC's JSON error body, a redirect, a 2xx other than 201, a 4xx whose
 // body was cut short, or a connection lost before the request was written
@@ -216,14 +204,14 @@ func (c *Client) submit(ctx context.Context, vrn VRN, r Return, opts []CallOptio
 }
 
 // settleContext is the context of reading back: the caller's values,
-// without its cancellation, bounded by the SettlePolicy.
+// without its cancellation, bounded by RetryPolicy.SettleTimeout.
 func (c *Client) settleContext(ctx context.Context) (context.Context, context.CancelFunc) {
 	return context.WithTimeout(context.WithoutCancel(ctx), c.cfg.settle.Timeout)
 }
 
 // settle reads back an uncertain submission. When the request may still be
 // in flight and the first read finds nothing, it reads again after the
-// SettlePolicy's Delay before concluding ErrSubmissionNotReceived.
+// RetryPolicy.SettleDelay before concluding ErrSubmissionNotReceived.
 func (c *Client) settle(ctx context.Context, vrn VRN, r Return, inFlight bool, opts []CallOption) (*Receipt, *Return, error) {
 	sctx, cancel := c.settleContext(ctx)
 	defer cancel()

@@ -548,7 +548,7 @@ func TestWhichFailuresMayStillBeInFlight(t *testing.T) {
 		{"lost while the request was being written", nil, &TransportError{Err: io.ErrUnexpectedEOF, unwritten: true}, true, false},
 		{"lost after the request was written", nil, &TransportError{Err: io.EOF}, true, true},
 		{"timed out", nil, timeout, true, true},
-		{"timed out, then the retry wait was cut short", nil, &RetryCanceledError{Err: timeout, Cause: context.Canceled}, true, true},
+		{"timed out, then the retry wait was cut short", nil, &retryCanceledError{Err: timeout, Cause: context.Canceled}, true, true},
 		{"500 from HMRC's service", resp(500), apiErr(500, "INTERNAL_SERVER_ERROR"), true, false},
 		{"503 from HMRC's service", resp(503), apiErr(503, "SERVICE_UNAVAILABLE"), true, false},
 		{"500 without HMRC's body", resp(500), apiErr(500, ""), true, true},
@@ -569,17 +569,20 @@ func TestWhichFailuresMayStillBeInFlight(t *testing.T) {
 	}
 }
 
-func TestWithSettlePolicy(t *testing.T) {
+func TestRetryPolicySettleFields(t *testing.T) {
 	t.Parallel()
 	c, err := NewClient(anyTokens)
 	require.NoError(t, err)
-	assert.Equal(t, DefaultSettlePolicy(), c.cfg.settle)
-	c, err = NewClient(anyTokens, WithSettlePolicy(SettlePolicy{Delay: time.Second, Timeout: 10 * time.Second}))
+	assert.Equal(t, settlePolicy{Delay: 5 * time.Second, Timeout: 30 * time.Second}, c.cfg.settle)
+	c, err = NewClient(anyTokens, WithRetry(RetryPolicy{MaxAttempts: 1, SettleDelay: time.Second, SettleTimeout: 10 * time.Second}))
 	require.NoError(t, err)
-	assert.Equal(t, 10*time.Second, c.cfg.settle.Timeout)
-	for _, p := range []SettlePolicy{{Delay: -1, Timeout: time.Second}, {Delay: time.Second, Timeout: time.Second}, {}} {
-		_, err := NewClient(anyTokens, WithSettlePolicy(p))
-		assert.ErrorContains(t, err, "WithSettlePolicy")
+	assert.Equal(t, settlePolicy{Delay: time.Second, Timeout: 10 * time.Second}, c.cfg.settle)
+	c, err = NewClient(anyTokens, WithRetry(RetryPolicy{MaxAttempts: 1}))
+	require.NoError(t, err)
+	assert.Equal(t, settlePolicy{Delay: 5 * time.Second, Timeout: 30 * time.Second}, c.cfg.settle, "zero means the defaults")
+	for _, p := range []RetryPolicy{{MaxAttempts: 1, SettleDelay: -1}, {MaxAttempts: 1, SettleDelay: time.Second, SettleTimeout: time.Second}} {
+		_, err := NewClient(anyTokens, WithRetry(p))
+		assert.ErrorContains(t, err, "WithRetry")
 	}
 }
 

@@ -37,10 +37,10 @@ type applicationRestricted interface {
 	applicationRestricted()
 }
 
-// DefaultRefreshMargin is how long before its expiry a token source replaces
+// defaultRefreshMargin is how long before its expiry a token source replaces
 // an access token, unless told otherwise with WithRefreshMargin. It absorbs
 // clock skew between this machine and HMRC and the time a request takes.
-const DefaultRefreshMargin = 5 * time.Minute
+const defaultRefreshMargin = 5 * time.Minute
 
 // maxRefreshMargin bounds WithRefreshMargin well below HMRC's 4-hour access
 // token lifetime, so that a new token is never already due for renewal.
@@ -126,7 +126,7 @@ func WithTokenHTTPClient(hc *http.Client) TokenOption {
 }
 
 // WithRefreshMargin sets how long before its expiry an access token is
-// replaced (DefaultRefreshMargin unless set): enough to absorb clock skew with
+// replaced (5 minutes unless set): enough to absorb clock skew with
 // HMRC. It must be between 0 and 1 hour. A token that lasts less than twice
 // the margin is replaced at half its lifetime instead.
 func WithRefreshMargin(d time.Duration) TokenOption {
@@ -168,7 +168,7 @@ func WithRefreshHook(fn func(ctx context.Context, r TokenRefresh)) TokenOption {
 }
 
 func newTokenOptions(opts []TokenOption) (tokenOptions, error) {
-	o := tokenOptions{margin: DefaultRefreshMargin, now: time.Now}
+	o := tokenOptions{margin: defaultRefreshMargin, now: time.Now}
 	for _, opt := range opts {
 		if opt == nil {
 			return o, errors.New("vat: nil TokenOption")
