@@ -21,3 +21,14 @@ func TestNoPrereleaseDependencies(t *testing.T) {
 		assert.Failf(t, "pre-release dependency", "%s %s", m[1], m[2])
 	}
 }
+
+// TestVersionIsTheNewestRelease checks that Version, sent in every
+// User-Agent, is the newest release the changelog records.
+func TestVersionIsTheNewestRelease(t *testing.T) {
+	t.Parallel()
+	data, err := os.ReadFile("CHANGELOG.md")
+	require.NoError(t, err)
+	m := regexp.MustCompile(`(?m)^## v(\d+\.\d+\.\d+)\b`).FindStringSubmatch(string(data))
+	require.NotNil(t, m, "the changelog records a release")
+	assert.Equal(t, m[1], Version)
+}

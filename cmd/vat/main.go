@@ -28,12 +28,14 @@ import (
 	"os/signal"
 	"strings"
 
+	"github.com/go-mtd/vat"
+
 	"golang.org/x/term"
 )
 
 // version is the command's version, sent to HMRC in Gov-Vendor-Version and
 // the User-Agent.
-const version = "0.1.0"
+const version = vat.Version
 
 func main() {
 	ctx, stop := signal.NotifyContext(context.Background(), os.Interrupt)
