@@ -24,9 +24,11 @@
 // it knows of each client and when it next looks) is kept in a [Store], so
 // that a restarted planner resumes its schedule instead of sweeping again.
 //
-// When it looks (all times UTC):
+// When it looks (all times UTC; "the day after" means at a time between
+// 09:00 and 19:00 that depends on the VRN, so that the checks after a
+// quarter's end are spread over the day):
 //
-//   - a new obligation: at 09:00 the day after the predicted end of the next
+//   - a new obligation: the day after the predicted end of the next
 //     period (HMRC shows an obligation once its period has ended), again after
 //     12 hours, 1, 2 and 4 days if it is not there yet; while a client has no
 //     obligation yet, the day after every month's end;
@@ -35,7 +37,7 @@
 //     Tuesday after a return filed on Friday evening or at the weekend), then
 //     at 13:00 and 07:00 each day until it does, for 14 days (HMRC updates
 //     obligations overnight and in the morning);
-//   - a due date: at 09:00 the day after it, for open obligations not filed
+//   - a due date: the day after it, for open obligations not filed
 //     through the software, so that a return filed elsewhere is seen before
 //     the obligation is reported overdue; then daily for three days while it
 //     stays open (HMRC may show a return filed on the due date days later),

@@ -471,7 +471,7 @@ func (r *Record) apply(obs []vat.Obligation, from vat.Date, at time.Time) []Even
 		if o.Fulfilled() || r.submitted(o.PeriodKey) || slices.Contains(r.Overdue, o.PeriodKey) {
 			continue
 		}
-		if !at.Before(dateTime(o.Due.AddDays(1), lookHour)) {
+		if !at.Before(dateTime(o.Due.AddDays(1), lookTime(r.VRN))) {
 			r.Overdue = append(r.Overdue, o.PeriodKey)
 			events = append(events, Event{Kind: EventOverdue, VRN: r.VRN, Obligation: o, Initial: initial, At: at})
 		}

@@ -18,6 +18,10 @@ import (
 
 const vrnA = "123456789"
 
+// vrnALook is the time of day of vrnA's checks after a period's end or a due
+// date (spread between 09:00 and 19:00 by VRN).
+const vrnALook = " 15:33"
+
 type rig struct {
 	clk   *fakeClock
 	hmrc  *fakeHMRC
@@ -69,7 +73,7 @@ func TestNewObligationIsFetchedTheDayAfterThePeriodEnds(t *testing.T) {
 	next := r.step(t, r.clk.Now())
 	assert.Empty(t, r.evs.take())
 	// The next look is the morning after the quarter to June ends.
-	assert.Equal(t, at("2025-07-01 09:00"), next)
+	assert.Equal(t, at("2025-07-01"+vrnALook), next)
 	q2 := quarter("25A2", "2025-04-01", "2025-06-30")
 	r.hmrc.set(vrnA, q1, q2)
 	r.step(t, at("2025-06-30 23:00")) // nothing due
@@ -88,7 +92,7 @@ func TestMissingObligationIsLookedForAgain(t *testing.T) {
 	require.NoError(t, r.p.Add(context.Background(), vrnA))
 	next := r.step(t, r.clk.Now())
 	next = r.step(t, next) // 1 July 09:00: not there yet
-	assert.Equal(t, at("2025-07-01 21:00"), next)
+	assert.Equal(t, at("2025-07-02 03:33"), next)
 	r.hmrc.set(vrnA, q1, quarter("25A2", "2025-04-01", "2025-06-30"))
 	r.step(t, next)
 	assert.Equal(t, []string{"new obligation 25A2"}, kinds(r.evs.take()))
@@ -134,7 +138,7 @@ func TestReturnFiledElsewhereIsSeenTheDayAfterTheDueDate(t *testing.T) {
 	r.evs.take()
 	r.hmrc.set(vrnA, fulfilled(q2, "2025-08-05"))
 	next := r.step(t, at("2025-08-06 12:00"))
-	assert.Equal(t, at("2025-08-08 09:00"), next)
+	assert.Equal(t, at("2025-08-08"+vrnALook), next)
 	r.step(t, next)
 	assert.Equal(t, []string{"fulfilled 25A2"}, kinds(r.evs.take()))
 }
@@ -146,9 +150,9 @@ func TestOverdueIsReportedOnceThenWatchedDaily(t *testing.T) {
 	require.NoError(t, r.p.Add(context.Background(), vrnA))
 	r.step(t, r.clk.Now())
 	r.evs.take()
-	next := r.step(t, at("2025-08-08 09:00"))
+	next := r.step(t, at("2025-08-08"+vrnALook))
 	assert.Equal(t, []string{"overdue 25A2"}, kinds(r.evs.take()))
-	assert.Equal(t, at("2025-08-09 09:00"), next)
+	assert.Equal(t, at("2025-08-09"+vrnALook), next)
 	next = r.step(t, next)
 	assert.Empty(t, r.evs.take(), "reported once")
 	r.hmrc.set(vrnA, fulfilled(q2, "2025-08-09"))
@@ -212,7 +216,7 @@ func TestRestartResumesTheScheduleFromTheStore(t *testing.T) {
 	r2.hmrc.set(vrnA, q1)
 	next := r2.step(t, r2.clk.Now())
 	assert.Empty(t, r2.hmrc.callTimes(), "no sweep after a restart")
-	assert.Equal(t, at("2025-07-01 09:00"), next)
+	assert.Equal(t, at("2025-07-01"+vrnALook), next)
 	r2.hmrc.set(vrnA, q1, quarter("25A2", "2025-04-01", "2025-06-30"))
 	r2.step(t, next)
 	assert.Equal(t, []string{"new obligation 25A2"}, kinds(r2.evs.take()))

@@ -11,7 +11,8 @@ import (
 // Times of day (UTC) and intervals of the schedule; see the package
 // documentation.
 const (
-	lookHour         = 9 * time.Hour  // checks on the day after a period's end or a due date
+	lookHour         = 9 * time.Hour  // checks on the day after a period's end or a due date…
+	lookSpread       = 10 * time.Hour // …between 09:00 and 19:00, spread by VRN
 	newRetry         = 12 * time.Hour // again while a predicted obligation is missing
 	newRetryFor      = 7 * 24 * time.Hour
 	showHour         = 6 * time.Hour // HMRC shows fulfilment in the morning
@@ -120,6 +121,13 @@ func daytime(t time.Time) time.Time {
 	return t
 }
 
+// lookTime is the time of day of a client's checks after a period's end and
+// a due date: between 09:00 and 19:00 UTC, by VRN, so that the checks of a
+// quarter's end do not all fall in one hour.
+func lookTime(vrn vat.VRN) time.Duration {
+	return lookHour + time.Duration(jitter(vrn)*float64(lookSpread)).Truncate(time.Minute)
+}
+
 func jitter(vrn vat.VRN) float64 {
 	h := fnv.New32a()
 	_, _ = h.Write([]byte(vrn))
@@ -147,6 +155,7 @@ func nextFetch(r *Record, sweep time.Duration) (time.Time, string) {
 		return r.Attempted, ReasonFirst // zero: at once
 	}
 	last := r.Fetched
+	look := lookTime(r.VRN)
 	next := last.Add(time.Duration(float64(sweep) * (1 - sweepJitterShare/2 + sweepJitterShare*jitter(r.VRN))))
 	reason := ReasonSweep
 	consider := func(t time.Time, why string) {
@@ -156,11 +165,11 @@ func nextFetch(r *Record, sweep time.Duration) (time.Time, string) {
 	}
 	// A new obligation after the next period's end.
 	if len(r.Obligations) == 0 {
-		m := vat.DateOf(last.Add(-lookHour))
+		m := vat.DateOf(last.Add(-look))
 		firstOfNext := vat.NewDate(m.Year(), m.Month()+1, 1)
-		consider(dateTime(firstOfNext, lookHour), ReasonPeriodEnd)
+		consider(dateTime(firstOfNext, look), ReasonPeriodEnd)
 	} else {
-		t := dateTime(predictNextEnd(r.Obligations).AddDays(1), lookHour)
+		t := dateTime(predictNextEnd(r.Obligations).AddDays(1), look)
 		switch {
 		case t.After(last):
 			consider(t, ReasonPeriodEnd)
@@ -183,7 +192,7 @@ func nextFetch(r *Record, sweep time.Duration) (time.Time, string) {
 		if o.Fulfilled() || r.submitted(o.PeriodKey) {
 			continue
 		}
-		t := dateTime(o.Due.AddDays(1), lookHour)
+		t := dateTime(o.Due.AddDays(1), look)
 		switch {
 		case t.After(last):
 			consider(t, ReasonDue)

@@ -91,8 +91,8 @@ type Change struct {
 	// software (ChangeFulfilled only).
 	ThroughSoftware bool
 	// Irregular marks an obligation the client's earlier periods do not
-	// predict: the first after a change of pattern, the last, shortened one
-	// of a deregistration, the first of a new registration.
+	// predict: the first two after a change of pattern, the last, shortened
+	// one of a deregistration, the first of a new registration.
 	Irregular bool
 	// Observable is false for the changes of a client who withdraws the
 	// agent's authority during the simulation.
@@ -229,6 +229,9 @@ func (s *Server) NewPopulation(opts PopulationOptions) (*Population, error) {
 		}
 		if rng.Float64() < 0.005 {
 			c.AccessRevoked = dayIn()
+			if c.AccessRevoked.Before(c.Registered.AddDate(0, 1, 0)) {
+				c.AccessRevoked = time.Time{}
+			}
 		}
 		periods := p.plan(&c, rng, horizon)
 		p.clients = append(p.clients, c)
@@ -291,7 +294,7 @@ func (p *Population) plan(c *PopulationClient, rng *mrand.Rand, horizon time.Tim
 	}
 	changeWanted := months == 3 && c.Deregistered.IsZero() && rng.Float64() < 0.01
 	first := civil.Of(start).AddMonths(-13).FirstOfMonth()
-	irregularNext := false
+	irregularNext, irregularAfter := false, 0
 	if !c.Registered.IsZero() {
 		first = civil.Of(c.Registered)
 		irregularNext = true
@@ -315,8 +318,11 @@ func (p *Population) plan(c *PopulationClient, rng *mrand.Rand, horizon time.Tim
 		for (int(end.Month)-1-anchor+12)%months != 0 {
 			end = end.AddDays(1).LastOfMonth()
 		}
-		irregular := irregularNext
+		irregular := irregularNext || irregularAfter > 0
 		irregularNext = false
+		if irregularAfter > 0 {
+			irregularAfter--
+		}
 		final := false
 		if !c.Deregistered.IsZero() {
 			if d := civil.Of(c.Deregistered); !end.Before(d) {
@@ -353,7 +359,7 @@ func (p *Population) plan(c *PopulationClient, rng *mrand.Rand, horizon time.Tim
 		if changeWanted && c.PatternChanged.IsZero() && end.Time().After(p.opts.Start.AddDate(0, 1, 0)) &&
 			end.Time().Before(p.end.AddDate(0, -2, 0)) && rng.IntN(3) == 0 {
 			c.PatternChanged = end.Time()
-			months, irregularNext = 1, true
+			months, irregularNext, irregularAfter = 1, true, 2
 		}
 	}
 	return out

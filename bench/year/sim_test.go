@@ -1,4 +1,4 @@
-package yearsim
+package main
 
 import (
 	"context"
@@ -13,9 +13,9 @@ import (
 // register during it) against vattest and checks the planner's promises.
 // Every figure is on the simulated clock, so the run is deterministic.
 func TestPlannerYear(t *testing.T) {
-	f, err := Planner(context.Background(), Options{Clients: 200, Days: 365, Tail: 45, Seed: 1})
+	f, err := runPlanner(context.Background(), Options{Clients: 200, Days: 365, Tail: 45, Seed: 1})
 	require.NoError(t, err)
-	t.Log("\n" + Table(f))
+	t.Log("\n" + table(f))
 	require.Greater(t, f.Changes, 1500, "a year of changes")
 	assert.Zero(t, f.Missed, "changes missed")
 	assert.LessOrEqual(t, f.New.Worst, 24*time.Hour, "a new obligation is seen within a day of appearing")
