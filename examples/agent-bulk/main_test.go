@@ -3,167 +3,186 @@ package main
 import (
 	"bytes"
 	"context"
-	"errors"
-	"runtime"
+	"encoding/csv"
+	"os"
+	"path/filepath"
+	"slices"
 	"strings"
 	"testing"
 	"time"
 
-	"github.com/go-mtd/vat"
 	"github.com/stretchr/testify/assert"
 	"github.com/stretchr/testify/require"
-	"go.uber.org/goleak"
+
+	"github.com/go-mtd/vat"
+	"github.com/go-mtd/vat/agentsync"
 )
 
-// raisedLimit is the application limit of the bulk tests: HMRC's 3 requests
-// per second would make 1,000 clients take six minutes.
-const raisedLimit = 200
+// raisedLimit keeps the tests short: HMRC's 3 requests per second would make
+// 20 clients take seven seconds. The tests assert what is reported, never
+// how fast.
+const raisedLimit = "500"
 
-// measurement is one bulk fetch of n clients at the raised limit.
-type measurement struct {
-	n   int
-	cfg config
-	rep *report
-	// Live heap after a full collection: before the fetch, after it with
-	// the results kept, and after it with the results dropped.
-	before, withResults, withoutResults uint64
-	goroutinesBefore                    int
-}
-
-func liveHeap() uint64 {
-	runtime.GC()
-	runtime.GC() // and what the first one's finalizers and pools let go
-	var m runtime.MemStats
-	runtime.ReadMemStats(&m)
-	return m.HeapAlloc
-}
-
-func bulkFetch(t *testing.T, n int) measurement {
+func readCSV(t *testing.T, path string) [][]string {
 	t.Helper()
+	f, err := os.Open(path)
+	require.NoError(t, err)
+	defer f.Close()
+	rows, err := csv.NewReader(f).ReadAll()
+	require.NoError(t, err)
+	return rows
+}
+
+// TestSyncMatchesTheSimulator checks that after one run the planner knows
+// every obligation of every client as the simulator holds it.
+func TestSyncMatchesTheSimulator(t *testing.T) {
 	cfg := defaultConfig()
-	cfg.clients, cfg.rate = n, raisedLimit
-	p, err := newPractice(cfg)
+	cfg.clients, cfg.rate = 30, 500
+	p, err := newPractice(cfg, nil)
 	require.NoError(t, err)
 	defer p.close()
-	r := measurement{n: n, cfg: cfg, goroutinesBefore: runtime.NumGoroutine()}
-	r.before = liveHeap()
-	ctx, cancel := context.WithTimeout(context.Background(), time.Minute)
-	defer cancel()
-	r.rep, err = p.fetchOpenObligations(ctx)
-	require.NoError(t, err)
-	r.withResults = liveHeap()
-
-	require.Len(t, r.rep.Results, n)
-	for i, res := range r.rep.Results {
-		require.NoError(t, res.Err, "client %d", i)
-		require.Equal(t, p.vrns[i], res.VRN)
-		want := p.srv.Obligations(string(res.VRN))
-		var open []string
-		for _, o := range want {
-			if o.Received == "" {
-				open = append(open, o.PeriodKey)
-			}
-		}
-		var got []string
-		for _, o := range res.Open {
-			got = append(got, string(o.PeriodKey))
-		}
-		require.Equal(t, open, got, "client %s", res.VRN)
-	}
-	throttled := 0
-	for _, req := range p.srv.Requests() {
-		if req.Status == 429 {
-			throttled++
-		}
-	}
-	assert.Zero(t, throttled, "429 answers in the simulator's log")
-	r.rep.Results = nil
-	r.withoutResults = liveHeap()
-	t.Logf("n=%d: %d requests, %d answered 429, steady rate %.1f/s, tightest window %v sent, %v received; "+
-		"%d connections, %d goroutines at most (%d before); %.0f B allocated per client; "+
-		"live heap per client: %.0f B results, %.0f B besides",
-		n, r.rep.Requests, r.rep.Throttled, r.rep.SteadyRate, r.rep.TightestSent, r.rep.TightestReceived,
-		r.rep.Conns, r.rep.PeakGoroutines, r.goroutinesBefore, r.rep.AllocatedPerClient,
-		float64(int64(r.withResults)-int64(r.withoutResults))/float64(n), r.besides())
-	return r
-}
-
-// besides is the live heap the fetch left per client apart from its
-// results: the simulator's record of the request, and whatever the Client
-// kept.
-func (r measurement) besides() float64 {
-	return float64(int64(r.withoutResults)-int64(r.before)) / float64(r.n)
-}
-
-// TestBulkFetch fetches the open obligations of 200 and then 1,000 clients
-// at a limit of 200 requests per second, each through one Client, one
-// limiter and 16 workers, against a simulator enforcing the same limit.
-func TestBulkFetch(t *testing.T) {
-	defer goleak.VerifyNone(t)
-	small := bulkFetch(t, 200)
-	large := bulkFetch(t, 1000)
-
-	t.Run("keeps to the limit at 95 % of it or more", func(t *testing.T) {
-		for _, r := range []measurement{small, large} {
-			assert.Zero(t, r.rep.Throttled, "n=%d: 429 answers", r.n)
-			assert.EqualValues(t, r.n, r.rep.Requests, "n=%d: one request per client", r.n)
-		}
-		assert.GreaterOrEqual(t, large.rep.TightestReceived, time.Second, "%d requests received within a second", raisedLimit+1)
-		assert.GreaterOrEqual(t, large.rep.SteadyRate, 0.95*raisedLimit, "requests per second, n=1000")
-		assert.LessOrEqual(t, large.rep.SteadyRate, float64(raisedLimit), "requests per second, n=1000")
-	})
-
-	t.Run("uses memory for the results only", func(t *testing.T) {
-		// Per client, the live heap besides the results is the simulator's
-		// log of the request; it must not grow with the number of clients,
-		// and leaves no room for anything the Client would keep per call.
-		assert.LessOrEqual(t, large.besides(), 1.1*small.besides()+64, "live bytes per client besides the results")
-		assert.Less(t, large.besides(), 1024.0, "live bytes per client besides the results")
-		// Working memory per client does not grow either.
-		assert.LessOrEqual(t, large.rep.AllocatedPerClient, 1.1*small.rep.AllocatedPerClient, "bytes allocated per client")
-		// Concurrency is the pool's, not the number of clients.
-		for _, r := range []measurement{small, large} {
-			assert.LessOrEqual(t, r.rep.PeakGoroutines-r.goroutinesBefore, 4*r.cfg.workers+8, "n=%d: extra goroutines", r.n)
-			assert.LessOrEqual(t, r.rep.Conns, int64(r.cfg.workers), "n=%d: connections", r.n)
-		}
-	})
-}
-
-func TestRunFetchesAndReports(t *testing.T) {
-	defer goleak.VerifyNone(t)
 	var out bytes.Buffer
-	require.NoError(t, run(context.Background(), []string{"-n", "20", "-rate", "100", "-workers", "4"}, &out))
-	for _, want := range []string{`with 4 workers`, `clients +20 \(\d+ open obligations, 0 failed\)`,
-		`requests +20, of which 429: 0`, `\d % of the limit of 100`, `connections +\d+ opened for 4 workers`} {
-		assert.Regexp(t, want, out.String())
+	rep, err := p.sync(context.Background(), newProgress(&out, len(p.vrns)))
+	require.NoError(t, err)
+	require.Len(t, rep.Records, 30)
+	assert.EqualValues(t, 30, rep.Fetched, "one request per client")
+	assert.Empty(t, rep.Problems)
+	for _, r := range rep.Records {
+		want := p.srv.Obligations(string(r.VRN))
+		require.Len(t, r.Obligations, len(want), "client %s", r.VRN)
+		for i, o := range r.Obligations {
+			assert.Equal(t, want[i].PeriodKey, string(o.PeriodKey))
+			assert.Equal(t, want[i].Due, o.Due.String())
+			assert.Equal(t, want[i].Received == "", !o.Fulfilled())
+		}
 	}
+}
+
+func TestRunPrintsDueSoonestAndWritesTheCSV(t *testing.T) {
+	dir := t.TempDir()
+	csvPath := filepath.Join(dir, "portfolio.csv")
+	var out bytes.Buffer
+	require.NoError(t, run(context.Background(), []string{"-n", "20", "-rate", raisedLimit, "-csv", csvPath, "-soonest", "5"}, &out))
+	text := out.String()
+	assert.Regexp(t, `20 clients, 20 fetched in [^;]+; \d+ open obligations, \d+ overdue\.`, text)
+	assert.Contains(t, text, "Due soonest:")
+	assert.Contains(t, text, "fetched 20 of 20\n", "plain progress lines when not on a terminal")
+	assert.NotContains(t, text, "\r", "no bar when not on a terminal")
+
+	// The listing is the open obligations due soonest, in order.
+	lines := strings.Split(text[strings.Index(text, "Due soonest:"):], "\n")
+	listed := lines[2:7]
+	var dues []string
+	for _, l := range listed {
+		f := strings.Fields(l)
+		require.GreaterOrEqual(t, len(f), 4, "line %q", l)
+		dues = append(dues, f[3])
+	}
+	assert.True(t, slices.IsSorted(dues), "due dates ascending: %v", dues)
+
+	rows := readCSV(t, csvPath)
+	assert.Equal(t, []string{"vrn", "period_key", "start", "end", "due", "status", "received", "client_status"}, rows[0])
+	vrns := map[string]bool{}
+	for _, r := range rows[1:] {
+		vrns[r[0]] = true
+		assert.Contains(t, []string{"O", "F"}, r[5])
+		assert.Equal(t, r[5] == "F", r[6] != "", "received date iff fulfilled")
+	}
+	assert.Len(t, vrns, 20, "every client is in the CSV")
+	fi, err := os.Stat(csvPath)
+	require.NoError(t, err)
+	assert.Equal(t, os.FileMode(0o600), fi.Mode().Perm())
+}
+
+func TestRunReadsTheVRNFile(t *testing.T) {
+	dir := t.TempDir()
+	file := filepath.Join(dir, "clients.txt")
+	require.NoError(t, os.WriteFile(file, []byte("# my clients\n123456789\n\n987654321  # a monthly one\n123456789\n"), 0o600))
+	csvPath := filepath.Join(dir, "out.csv")
+	var out bytes.Buffer
+	require.NoError(t, run(context.Background(), []string{"-vrns", file, "-rate", raisedLimit, "-csv", csvPath}, &out))
+	assert.Contains(t, out.String(), "2 clients, 2 fetched")
+	got := map[string]bool{}
+	for _, r := range readCSV(t, csvPath)[1:] {
+		got[r[0]] = true
+	}
+	assert.Equal(t, map[string]bool{"123456789": true, "987654321": true}, got)
+}
+
+func TestBadVRNFileIsRefusedNamingTheLine(t *testing.T) {
+	t.Parallel()
+	_, err := parseVRNs(strings.NewReader("123456789\n12345678X\n"), "clients.txt")
+	assert.ErrorContains(t, err, `clients.txt, line 2: "12345678X" is not a VRN`)
+	_, err = parseVRNs(strings.NewReader("# nothing\n\n"), "clients.txt")
+	assert.ErrorContains(t, err, "no VRN")
+}
+
+// TestStateSkipsClientsNotDue runs twice with the same state directory: the
+// second run fetches nothing, since no client's schedule has come round, and
+// still reports the whole portfolio.
+func TestStateSkipsClientsNotDue(t *testing.T) {
+	dir := t.TempDir()
+	file := filepath.Join(dir, "clients.txt")
+	require.NoError(t, os.WriteFile(file, []byte("123456789\n987654321\n"), 0o600))
+	state := filepath.Join(dir, "state")
+	args := []string{"-vrns", file, "-rate", raisedLimit, "-state", state, "-csv", ""}
+	var first, second bytes.Buffer
+	require.NoError(t, run(context.Background(), args, &first))
+	assert.Contains(t, first.String(), "2 clients, 2 fetched")
+	require.NoError(t, run(context.Background(), args, &second))
+	assert.Contains(t, second.String(), "2 clients, 0 fetched")
+	// The portfolio is the same, from the state.
+	cut := func(s string) string { return s[strings.Index(s, "open obligations")-4:] }
+	assert.Equal(t, cut(first.String()), cut(second.String()))
+}
+
+func TestProgressBarOnATerminalPlainLinesOtherwise(t *testing.T) {
+	t.Parallel()
+	var out bytes.Buffer
+	bar := &progress{out: &out, terminal: true, total: 4, shown: -1}
+	bar.update(2)
+	bar.finish(4)
+	assert.Equal(t, "\rFetching [###############...............] 2/4\rFetching [##############################] 4/4\n", out.String())
+
+	out.Reset()
+	plain := newProgress(&out, 100)
+	assert.False(t, plain.terminal, "a buffer is not a terminal")
+	for _, n := range []int{0, 5, 10, 11, 55, 100} {
+		plain.update(n)
+	}
+	plain.finish(100)
+	assert.Equal(t, "fetched 0 of 100\nfetched 10 of 100\nfetched 55 of 100\nfetched 100 of 100\n", out.String())
 }
 
 func TestPrintReport(t *testing.T) {
 	t.Parallel()
+	d := func(s string) vat.Date {
+		v, err := vat.ParseDate(s)
+		require.NoError(t, err)
+		return v
+	}
 	rep := &report{
-		Results:            []clientObligations{{Open: make([]vat.Obligation, 2)}, {Err: errors.New("x")}},
-		Failed:             1,
-		Requests:           1003,
-		Throttled:          3,
-		Conns:              2,
-		Elapsed:            5123456789 * time.Nanosecond,
-		SteadyRate:         192.34,
-		TightestSent:       1038412345 * time.Nanosecond,
-		TightestReceived:   1037487654 * time.Nanosecond,
-		AllocatedPerClient: 12.5 * 1024,
-		PeakGoroutines:     26,
+		Clients: 2, Fetched: 2, Elapsed: 1500 * time.Millisecond,
+		Records: []agentsync.Record{
+			{VRN: "123456789", Obligations: []vat.Obligation{
+				{PeriodKey: "25A1", Start: d("2025-01-01"), End: d("2025-03-31"), Due: d("2025-05-07"), Status: vat.ObligationOpen},
+				{PeriodKey: "25A2", Start: d("2025-04-01"), End: d("2025-06-30"), Due: d("2025-08-07"), Status: vat.ObligationOpen},
+			}},
+			{VRN: "987654321", Obligations: []vat.Obligation{
+				{PeriodKey: "25M5", Start: d("2025-05-01"), End: d("2025-05-31"), Due: d("2025-07-07"), Status: vat.ObligationOpen},
+				{PeriodKey: "25M4", Start: d("2025-04-01"), End: d("2025-04-30"), Due: d("2025-06-07"), Status: vat.ObligationFulfilled, Received: d("2025-06-01")},
+			}},
+		},
 	}
 	var out bytes.Buffer
-	printReport(&out, config{rate: 200, workers: 16}, rep, runtime.MemStats{HeapInuse: 3 << 20})
-	assert.Equal(t, `clients            2 (2 open obligations, 1 failed)
-requests           1003, of which 429: 3
-elapsed            5.123s
-achieved rate      192.3 requests/second in the steady state: 96.2 % of the limit of 200
-tightest window    201 requests sent in 1.0384s, received in 1.0375s (the limit allows 200 a second)
-connections        2 opened for 16 workers
-goroutines         26 at most
-memory             12.5 KiB allocated per client; 3.0 MiB heap in use after (simulator included)
+	printReport(&out, rep, 2, time.Date(2025, 7, 1, 12, 0, 0, 0, time.UTC))
+	assert.Equal(t, `
+2 clients, 2 fetched in 1.5s; 3 open obligations, 1 overdue.
+
+Due soonest:
+VRN        KEY   PERIOD END  DUE         
+123456789  25A1  2025-03-31  2025-05-07  overdue
+987654321  25M5  2025-05-31  2025-07-07  
 `, out.String())
 }
 
@@ -175,8 +194,8 @@ func TestRunRefusesBadFlags(t *testing.T) {
 	}{
 		{[]string{"-n", "0"}, "at least one client"},
 		{[]string{"-rate", "0"}, "at least 1 request per second"},
-		{[]string{"-workers", "0"}, "at least one worker"},
-		{[]string{"-headroom", "1s"}, "headroom"},
+		{[]string{"-soonest", "-1"}, "-soonest"},
+		{[]string{"-vrns", "/nonexistent/clients.txt"}, "-vrns"},
 		{[]string{"extra"}, "unexpected arguments"},
 		{[]string{"-nope"}, "not defined"},
 	}
