@@ -46,6 +46,14 @@
 //     say when it files this one);
 //   - otherwise at least every 90 days (WithSweepInterval), spread by VRN.
 //
+// Liabilities, payments and penalties can be followed the same way, each
+// optional and off by default: WithLiabilities and WithPayments fetch them
+// when a return is seen fulfilled (HMRC posts its charge) and three days
+// after each due date (a payment has been taken); WithPenalties when an
+// obligation is reported overdue and when a late return is seen fulfilled.
+// Changes are reported with EventLiabilities, EventPayments and
+// EventPenalties.
+//
 // A client whose access is gone (403 CLIENT_OR_AGENT_NOT_AUTHORISED, an
 // invalid VRN, or vat.ErrReauthorizationRequired after a failed refresh) is
 // reported once with EventAccessLost and parked until it is added again.

@@ -30,11 +30,21 @@ const (
 	// EventFetchFailed: a fetch failed for a reason that may pass; the planner
 	// retries later. Err says why.
 	EventFetchFailed
+	// EventLiabilities: the client's liabilities differ from the last ones
+	// fetched (WithLiabilities); Event.Liabilities holds them.
+	EventLiabilities
+	// EventPayments: the client's payments differ from the last ones
+	// fetched (WithPayments); Event.Payments holds them.
+	EventPayments
+	// EventPenalties: the client's penalties differ from the last ones
+	// fetched (WithPenalties); Event.Penalties holds them.
+	EventPenalties
 )
 
 var kindNames = map[EventKind]string{
 	EventNewObligation: "new obligation", EventFulfilled: "fulfilled", EventOverdue: "overdue",
 	EventRemoved: "removed", EventAccessLost: "access lost", EventFetchFailed: "fetch failed",
+	EventLiabilities: "liabilities", EventPayments: "payments", EventPenalties: "penalties",
 }
 
 // String names the kind, e.g. "new obligation".
@@ -61,6 +71,13 @@ type Event struct {
 	Err error
 	// At is the time on the planner's clock when the change was observed.
 	At time.Time
+	// Liabilities, Payments and Penalties hold the data of the events of
+	// the same names.
+	Liabilities []vat.Liability
+	// Payments: see Liabilities.
+	Payments []vat.Payment
+	// Penalties: see Liabilities.
+	Penalties *vat.Penalties
 }
 
 // String describes the event on one line, for logs.

@@ -24,6 +24,10 @@ type fakeHMRC struct {
 	obs   map[string][]vat.Obligation
 	fail  map[string]int // VRN → status to answer
 	calls []call
+	// extra answers liabilities, payments and penalties (any VRN) by the
+	// last path segment; extraCalls records those calls.
+	extra      map[string]string
+	extraCalls []string
 }
 
 type call struct {
@@ -32,7 +36,7 @@ type call struct {
 }
 
 func newFake(now func() time.Time) *fakeHMRC {
-	return &fakeHMRC{now: now, obs: map[string][]vat.Obligation{}, fail: map[string]int{}}
+	return &fakeHMRC{now: now, obs: map[string][]vat.Obligation{}, fail: map[string]int{}, extra: map[string]string{}}
 }
 
 func (f *fakeHMRC) RoundTrip(r *http.Request) (*http.Response, error) {
@@ -43,15 +47,25 @@ func (f *fakeHMRC) RoundTrip(r *http.Request) (*http.Response, error) {
 
 func (f *fakeHMRC) serve(w http.ResponseWriter, r *http.Request) {
 	parts := strings.Split(strings.Trim(r.URL.Path, "/"), "/")
-	if len(parts) != 4 || parts[3] != "obligations" {
+	if len(parts) != 4 {
 		http.NotFound(w, r)
 		return
 	}
 	vrn := parts[2]
 	f.mu.Lock()
 	defer f.mu.Unlock()
-	f.calls = append(f.calls, call{vrn, f.now()})
 	w.Header().Set("Content-Type", "application/json")
+	if parts[3] != "obligations" {
+		f.extraCalls = append(f.extraCalls, parts[3])
+		body, ok := f.extra[parts[3]]
+		if !ok {
+			http.NotFound(w, r)
+			return
+		}
+		_, _ = w.Write([]byte(body))
+		return
+	}
+	f.calls = append(f.calls, call{vrn, f.now()})
 	switch f.fail[vrn] {
 	case 0:
 	case http.StatusForbidden:
@@ -167,4 +181,18 @@ func quarter(key, start, end string) vat.Obligation {
 func fulfilled(o vat.Obligation, received string) vat.Obligation {
 	o.Status, o.Received = vat.ObligationFulfilled, date(received)
 	return o
+}
+
+func (f *fakeHMRC) setExtra(endpoint, body string) {
+	f.mu.Lock()
+	defer f.mu.Unlock()
+	f.extra[endpoint] = body
+}
+
+func (f *fakeHMRC) takeExtraCalls() []string {
+	f.mu.Lock()
+	defer f.mu.Unlock()
+	out := f.extraCalls
+	f.extraCalls = nil
+	return out
 }

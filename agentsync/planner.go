@@ -3,6 +3,7 @@ package agentsync
 import (
 	"container/heap"
 	"context"
+	"encoding/json"
 	"errors"
 	"fmt"
 	"slices"
@@ -16,9 +17,35 @@ import (
 type Option func(*config) error
 
 type config struct {
-	now     func() time.Time
-	handler func(Event)
-	sweep   time.Duration
+	now                              func() time.Time
+	handler                          func(Event)
+	sweep                            time.Duration
+	liabilities, payments, penalties bool
+}
+
+func (c *config) extras() bool { return c.liabilities || c.payments || c.penalties }
+
+// WithLiabilities makes the planner fetch each client's liabilities when
+// they change: when it sees a return fulfilled (HMRC posts the return's
+// charge with it) and three days after a due date (when a payment has been
+// taken). Changes are reported with EventLiabilities. Off by default.
+func WithLiabilities() Option {
+	return func(c *config) error { c.liabilities = true; return nil }
+}
+
+// WithPayments makes the planner fetch each client's payments at the same
+// moments as liabilities (see WithLiabilities), reporting changes with
+// EventPayments. Off by default.
+func WithPayments() Option {
+	return func(c *config) error { c.payments = true; return nil }
+}
+
+// WithPenalties makes the planner fetch each client's penalties when they
+// may change: when it reports an obligation overdue (a late submission
+// point) and when it sees a late return fulfilled. Changes are reported with
+// EventPenalties. Off by default.
+func WithPenalties() Option {
+	return func(c *config) error { c.penalties = true; return nil }
 }
 
 // WithClock sets the planner's clock (default time.Now). Run still waits
@@ -123,7 +150,7 @@ func (p *Planner) loadLocked(ctx context.Context) error {
 }
 
 func (p *Planner) scheduleLocked(e *entry) {
-	e.next, e.rec.NextReason = nextFetch(&e.rec, p.cfg.sweep)
+	e.next, e.rec.NextReason = nextFetch(&e.rec, p.cfg.sweep, p.cfg.extras())
 	e.rec.Next = e.next
 	switch {
 	case e.busy || e.gone:
@@ -395,12 +422,31 @@ func (p *Planner) fetch(ctx context.Context, e *entry, vrn vat.VRN) error {
 		e.rec.Failures = 0
 		events = e.rec.apply(obs, from, at)
 		e.rec.Fetched = at
+		if p.cfg.extras() {
+			e.rec.scheduleExtras(events, at)
+		}
 	case accessLost(err):
 		e.rec.Parked, e.rec.ParkedReason = true, err.Error()
 		events = []Event{{Kind: EventAccessLost, VRN: vrn, Err: err, At: at}}
 	default:
 		e.rec.Failures++
 		events = []Event{{Kind: EventFetchFailed, VRN: vrn, Err: err, At: at}}
+	}
+	var financial, penalties bool
+	if err == nil {
+		financial = (p.cfg.liabilities || p.cfg.payments) && !e.rec.FinancialDue.IsZero() && !e.rec.FinancialDue.After(at)
+		penalties = p.cfg.penalties && !e.rec.PenaltiesDue.IsZero() && !e.rec.PenaltiesDue.After(at)
+	}
+	if financial || penalties {
+		e.busy = true
+		p.mu.Unlock()
+		extra, err := p.fetchExtras(ctx, e, vrn, financial, penalties)
+		if err != nil {
+			return err
+		}
+		events = append(events, extra...)
+		p.mu.Lock()
+		e.busy = false
 	}
 	p.scheduleLocked(e)
 	r, gone := cloneRecord(e.rec), e.gone
@@ -415,6 +461,137 @@ func (p *Planner) fetch(ctx context.Context, e *entry, vrn vat.VRN) error {
 		p.cfg.handler(ev)
 	}
 	return nil
+}
+
+// fetchExtras fetches the liabilities, payments and penalties that are due
+// for e and returns the changes. A failure is reported and the fetch left
+// for the next visit; only ctx's end is returned as an error.
+func (p *Planner) fetchExtras(ctx context.Context, e *entry, vrn vat.VRN, financial, penalties bool) ([]Event, error) {
+	to := vat.DateOf(p.now())
+	r := vat.DateRange{From: to.AddYears(-1).AddDays(1), To: to}
+	var events []Event
+	fail := func(err error) bool {
+		if ctx.Err() != nil {
+			return true
+		}
+		events = append(events, Event{Kind: EventFetchFailed, VRN: vrn, Err: err, At: p.now()})
+		return false
+	}
+	var (
+		liabs     []vat.Liability
+		pays      []vat.Payment
+		pens      *vat.Penalties
+		gotL      bool
+		gotP      bool
+		gotPen    bool
+		financeOK = true
+	)
+	if financial && p.cfg.liabilities {
+		l, err := p.client.Liabilities(ctx, vrn, r, vat.WithBulk())
+		if errors.Is(err, vat.ErrNotFound) {
+			l, err = nil, nil
+		}
+		if err != nil {
+			financeOK = false
+			if fail(err) {
+				return nil, ctx.Err()
+			}
+		} else {
+			liabs, gotL = l, true
+		}
+	}
+	if financial && p.cfg.payments {
+		pp, err := p.client.Payments(ctx, vrn, r, vat.WithBulk())
+		if errors.Is(err, vat.ErrNotFound) {
+			pp, err = nil, nil
+		}
+		if err != nil {
+			financeOK = false
+			if fail(err) {
+				return nil, ctx.Err()
+			}
+		} else {
+			pays, gotP = pp, true
+		}
+	}
+	if penalties {
+		pen, err := p.client.Penalties(ctx, vrn, vat.WithBulk())
+		if err != nil {
+			if fail(err) {
+				return nil, ctx.Err()
+			}
+		} else {
+			pens, gotPen = pen, true
+		}
+	}
+	at := p.now()
+	p.mu.Lock()
+	defer p.mu.Unlock()
+	if financial && financeOK {
+		e.rec.FinancialDue = e.rec.nextPaymentCheck(at)
+	}
+	if gotPen {
+		e.rec.PenaltiesDue = time.Time{}
+	}
+	if gotL && !sameJSON(e.rec.Liabilities, liabs) {
+		e.rec.Liabilities = liabs
+		events = append(events, Event{Kind: EventLiabilities, VRN: vrn, Liabilities: liabs, At: at})
+	}
+	if gotP && !sameJSON(e.rec.Payments, pays) {
+		e.rec.Payments = pays
+		events = append(events, Event{Kind: EventPayments, VRN: vrn, Payments: pays, At: at})
+	}
+	if gotPen && !sameJSON(e.rec.Penalties, pens) {
+		e.rec.Penalties = pens
+		events = append(events, Event{Kind: EventPenalties, VRN: vrn, Penalties: pens, At: at})
+	}
+	return events, nil
+}
+
+// sameJSON compares two values by their JSON encodings (nil and empty
+// lists alike).
+func sameJSON(a, b any) bool {
+	x, err1 := json.Marshal(a)
+	y, err2 := json.Marshal(b)
+	norm := func(b []byte) string {
+		if s := string(b); s != "[]" {
+			return s
+		}
+		return "null"
+	}
+	return err1 == nil && err2 == nil && norm(x) == norm(y)
+}
+
+// scheduleExtras sets when liabilities, payments and penalties are next due
+// after a fetch at at that produced events.
+func (r *Record) scheduleExtras(events []Event, at time.Time) {
+	for _, ev := range events {
+		switch ev.Kind {
+		case EventFulfilled:
+			r.FinancialDue = at
+			if !ev.Obligation.Received.IsZero() && ev.Obligation.Received.After(ev.Obligation.Due) {
+				r.PenaltiesDue = at
+			}
+		case EventOverdue:
+			r.PenaltiesDue = at
+		}
+	}
+	if r.FinancialDue.IsZero() {
+		r.FinancialDue = r.nextPaymentCheck(at)
+	}
+}
+
+// nextPaymentCheck returns three days after the next due date after at,
+// when a payment due then has been taken; zero when no due date is ahead.
+func (r *Record) nextPaymentCheck(at time.Time) time.Time {
+	var next time.Time
+	for _, o := range r.Obligations {
+		t := dateTime(o.Due.AddDays(3), lookTime(r.VRN))
+		if t.After(at) && (next.IsZero() || t.Before(next)) {
+			next = t
+		}
+	}
+	return next
 }
 
 // accessLost reports the errors after which fetching again is useless until

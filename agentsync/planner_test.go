@@ -30,12 +30,12 @@ type rig struct {
 	store agentsync.Store
 }
 
-func newRig(t *testing.T, start time.Time, store agentsync.Store) *rig {
+func newRig(t *testing.T, start time.Time, store agentsync.Store, opts ...agentsync.Option) *rig {
 	t.Helper()
 	r := &rig{clk: &fakeClock{t: start}, evs: &events{}, store: store}
 	r.hmrc = newFake(r.clk.Now)
 	var err error
-	r.p, err = agentsync.New(newClient(t, r.hmrc, r.clk.Now), store, agentsync.WithClock(r.clk.Now), agentsync.WithHandler(r.evs.add))
+	r.p, err = agentsync.New(newClient(t, r.hmrc, r.clk.Now), store, append([]agentsync.Option{agentsync.WithClock(r.clk.Now), agentsync.WithHandler(r.evs.add)}, opts...)...)
 	require.NoError(t, err)
 	return r
 }
@@ -314,4 +314,67 @@ func TestFileStoreWritesPrivateFilesAtomically(t *testing.T) {
 	require.NoError(t, err)
 	assert.Empty(t, got)
 	assert.Error(t, s.Put(ctx, agentsync.Record{VRN: "../x"}))
+}
+
+const liabilitiesBody = `{"liabilities":[{"taxPeriod":{"from":"2025-04-01","to":"2025-06-30"},"type":"VAT Return Debit Charge","originalAmount":100.00,"outstandingAmount":100.00,"due":"2025-08-07"}]}`
+
+func TestLiabilitiesAndPaymentsAreFetchedAfterAReturnAndAfterTheDueDate(t *testing.T) {
+	r := newRig(t, at("2025-07-02 10:00"), agentsync.NewMemoryStore(), agentsync.WithLiabilities(), agentsync.WithPayments())
+	r.hmrc.setExtra("payments", `{"payments":[]}`)
+	q2 := quarter("25A2", "2025-04-01", "2025-06-30") // due 2025-08-07
+	r.hmrc.set(vrnA, q2)
+	ctx := context.Background()
+	require.NoError(t, r.p.Add(ctx, vrnA))
+	r.step(t, r.clk.Now())
+	assert.Empty(t, r.hmrc.takeExtraCalls(), "nothing to look for yet")
+	r.evs.take()
+	require.NoError(t, r.p.Submitted(ctx, vrnA, "25A2", at("2025-07-21 10:00"))) // a Monday
+	r.hmrc.set(vrnA, fulfilled(q2, "2025-07-21"))
+	r.hmrc.setExtra("liabilities", liabilitiesBody)
+	next := r.step(t, at("2025-07-21 10:00"))
+	require.Equal(t, at("2025-07-22 07:00"), next)
+	r.step(t, next)
+	assert.Equal(t, []string{"liabilities", "payments"}, r.hmrc.takeExtraCalls(), "with the fulfilment")
+	evs := r.evs.take()
+	require.Equal(t, []string{"fulfilled 25A2", "liabilities "}, kinds(evs), "no payments yet: no change")
+	require.Len(t, evs[1].Liabilities, 1)
+	assert.Equal(t, vat.Money(10000), evs[1].Liabilities[0].OriginalAmount)
+
+	// Three days after the due date, a payment has been taken.
+	recs, err := r.p.Records(ctx)
+	require.NoError(t, err)
+	assert.Equal(t, at("2025-08-10"+vrnALook), recs[0].FinancialDue)
+	r.hmrc.setExtra("payments", `{"payments":[{"amount":100.00,"received":"2025-08-07"}]}`)
+	r.step(t, recs[0].FinancialDue)
+	assert.Equal(t, []string{"liabilities", "payments"}, r.hmrc.takeExtraCalls())
+	assert.Equal(t, []string{"payments "}, kinds(r.evs.take()), "the liability did not change")
+}
+
+func TestPenaltiesAreFetchedWhenAnObligationIsOverdue(t *testing.T) {
+	r := newRig(t, at("2025-07-02 10:00"), agentsync.NewMemoryStore(), agentsync.WithPenalties())
+	q2 := quarter("25A2", "2025-04-01", "2025-06-30")
+	r.hmrc.set(vrnA, q2)
+	r.hmrc.setExtra("penalties", `{"totalisations":{"lateSubmissionPenaltyTotalValue":0}}`)
+	require.NoError(t, r.p.Add(context.Background(), vrnA))
+	r.step(t, r.clk.Now())
+	assert.Empty(t, r.hmrc.takeExtraCalls())
+	r.evs.take()
+	r.step(t, at("2025-08-08"+vrnALook))
+	assert.Equal(t, []string{"penalties"}, r.hmrc.takeExtraCalls())
+	assert.Equal(t, []string{"overdue 25A2", "penalties "}, kinds(r.evs.take()))
+}
+
+func TestOptionalDataIsNotFetchedByDefault(t *testing.T) {
+	r := newRig(t, at("2025-07-02 10:00"), agentsync.NewMemoryStore())
+	q2 := quarter("25A2", "2025-04-01", "2025-06-30")
+	r.hmrc.set(vrnA, q2)
+	ctx := context.Background()
+	require.NoError(t, r.p.Add(ctx, vrnA))
+	r.step(t, r.clk.Now())
+	r.evs.take()
+	r.hmrc.set(vrnA, fulfilled(q2, "2025-07-20"))
+	r.step(t, at("2025-08-08"+vrnALook))
+	r.step(t, at("2025-08-20 12:00"))
+	assert.Empty(t, r.hmrc.takeExtraCalls())
+	assert.Equal(t, []string{"fulfilled 25A2"}, kinds(r.evs.take()))
 }

@@ -43,6 +43,7 @@ const (
 	ReasonOverdue   = "overdue"
 	ReasonSweep     = "sweep"
 	ReasonRefresh   = "refresh"
+	ReasonFinancial = "liabilities, payments or penalties"
 )
 
 func dateTime(d vat.Date, offset time.Duration) time.Time { return d.Time(time.UTC).Add(offset) }
@@ -144,7 +145,7 @@ func backoff(failures int) time.Duration {
 
 // nextFetch decides when to fetch r's obligations next; zero means never
 // (a parked client).
-func nextFetch(r *Record, sweep time.Duration) (time.Time, string) {
+func nextFetch(r *Record, sweep time.Duration, extras bool) (time.Time, string) {
 	if r.Parked {
 		return time.Time{}, ""
 	}
@@ -175,6 +176,14 @@ func nextFetch(r *Record, sweep time.Duration) (time.Time, string) {
 			consider(t, ReasonPeriodEnd)
 		case last.Before(t.Add(newRetryFor)): // not there yet: again, less and less often
 			consider(last.Add(max(newRetry, last.Sub(t))), ReasonPeriodEnd)
+		}
+	}
+	// Liabilities, payments and penalties (a visit fetches obligations too).
+	if extras {
+		for _, t := range []time.Time{r.FinancialDue, r.PenaltiesDue} {
+			if !t.IsZero() {
+				consider(t, ReasonFinancial)
+			}
 		}
 	}
 	// Fulfilment of the returns filed through the software.

@@ -33,6 +33,22 @@ type Record struct {
 	FilesHere bool `json:"filesHere,omitempty"`
 	// Overdue lists the period keys already reported overdue.
 	Overdue []vat.PeriodKey `json:"overdue,omitempty"`
+	// FinancialDue is when liabilities and payments are next to be fetched
+	// (WithLiabilities, WithPayments): after a return is seen fulfilled, and
+	// three days after a due date, when a payment has been taken. Zero: not
+	// scheduled.
+	FinancialDue time.Time `json:"financialDue,omitzero"`
+	// PenaltiesDue is when penalties are next to be fetched (WithPenalties):
+	// after an obligation is reported overdue and after a late return is
+	// seen fulfilled. Zero: not scheduled.
+	PenaltiesDue time.Time `json:"penaltiesDue,omitzero"`
+	// Liabilities, Payments and Penalties are the data last fetched by the
+	// optional schedules.
+	Liabilities []vat.Liability `json:"liabilities,omitempty"`
+	// Payments: see Liabilities.
+	Payments []vat.Payment `json:"payments,omitempty"`
+	// Penalties: see Liabilities.
+	Penalties *vat.Penalties `json:"penalties,omitempty"`
 	// Fetched is when obligations were last fetched successfully.
 	Fetched time.Time `json:"fetched,omitzero"`
 	// Attempted is when a fetch was last tried.
@@ -113,6 +129,8 @@ func cloneRecord(r Record) Record {
 	r.Obligations = append([]vat.Obligation(nil), r.Obligations...)
 	r.Submitted = append([]Submission(nil), r.Submitted...)
 	r.Overdue = append([]vat.PeriodKey(nil), r.Overdue...)
+	r.Liabilities = append([]vat.Liability(nil), r.Liabilities...)
+	r.Payments = append([]vat.Payment(nil), r.Payments...)
 	return r
 }
 
