@@ -378,3 +378,13 @@ func TestOptionalDataIsNotFetchedByDefault(t *testing.T) {
 	assert.Empty(t, r.hmrc.takeExtraCalls())
 	assert.Equal(t, []string{"fulfilled 25A2"}, kinds(r.evs.take()))
 }
+
+func TestAPeriodListedBeforeItEndsIsFollowedByALookWhenItEnds(t *testing.T) {
+	r := newRig(t, at("2025-05-01 10:00"), agentsync.NewMemoryStore())
+	q1 := fulfilled(quarter("25A1", "2025-01-01", "2025-03-31"), "2025-04-20")
+	q2 := quarter("25A2", "2025-04-01", "2025-06-30") // listed before it ends
+	r.hmrc.set(vrnA, q1, q2)
+	require.NoError(t, r.p.Add(context.Background(), vrnA))
+	next := r.step(t, r.clk.Now())
+	assert.Equal(t, at("2025-07-01"+vrnALook), next)
+}

@@ -78,14 +78,20 @@ func periodMonths(o vat.Obligation) (int, bool) {
 	return n, regular
 }
 
-// predictNextEnd predicts the end of the period after the latest known one,
-// from the length of the latest regular period (1, 3 or 12 months).
-func predictNextEnd(obs []vat.Obligation) vat.Date {
+// predictNextEnd predicts the end of the period whose obligation HMRC will
+// show next: the period after the latest known one, from the length of the
+// latest regular period (1, 3 or 12 months); or the latest known one itself
+// when it has not ended on today (HMRC may list a period before it ends; a
+// new one then comes when it ends).
+func predictNextEnd(obs []vat.Obligation, today vat.Date) vat.Date {
 	latest := obs[0]
 	for _, o := range obs[1:] {
 		if o.End.After(latest.End) {
 			latest = o
 		}
+	}
+	if !latest.End.Before(today) {
+		return latest.End
 	}
 	months := 0
 	var newest vat.Date
@@ -170,7 +176,7 @@ func nextFetch(r *Record, sweep time.Duration, extras bool) (time.Time, string) 
 		firstOfNext := vat.NewDate(m.Year(), m.Month()+1, 1)
 		consider(dateTime(firstOfNext, look), ReasonPeriodEnd)
 	} else {
-		t := dateTime(predictNextEnd(r.Obligations).AddDays(1), look)
+		t := dateTime(predictNextEnd(r.Obligations, vat.DateOf(last)).AddDays(1), look)
 		switch {
 		case t.After(last):
 			consider(t, ReasonPeriodEnd)
