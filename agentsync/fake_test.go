@@ -25,7 +25,8 @@ type fakeHMRC struct {
 	fail  map[string]int // VRN → status to answer
 	calls []call
 	// extra answers liabilities, payments and penalties (any VRN) by the
-	// last path segment; extraCalls records those calls.
+	// last path segment ("500 " before a body makes it a 500 answer);
+	// extraCalls records those calls.
 	extra      map[string]string
 	extraCalls []string
 }
@@ -61,6 +62,10 @@ func (f *fakeHMRC) serve(w http.ResponseWriter, r *http.Request) {
 		if !ok {
 			http.NotFound(w, r)
 			return
+		}
+		if rest, ok := strings.CutPrefix(body, "500 "); ok {
+			w.WriteHeader(http.StatusInternalServerError)
+			body = rest
 		}
 		_, _ = w.Write([]byte(body))
 		return

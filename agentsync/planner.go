@@ -422,9 +422,7 @@ func (p *Planner) fetch(ctx context.Context, e *entry, vrn vat.VRN) error {
 		e.rec.Failures = 0
 		events = e.rec.apply(obs, from, at)
 		e.rec.Fetched = at
-		if p.cfg.extras() {
-			e.rec.scheduleExtras(events, at)
-		}
+		e.rec.scheduleExtras(events, at, p.cfg.liabilities || p.cfg.payments, p.cfg.penalties)
 	case accessLost(err):
 		e.rec.Parked, e.rec.ParkedReason = true, err.Error()
 		events = []Event{{Kind: EventAccessLost, VRN: vrn, Err: err, At: at}}
@@ -468,7 +466,7 @@ func (p *Planner) fetch(ctx context.Context, e *entry, vrn vat.VRN) error {
 // for the next visit; only ctx's end is returned as an error.
 func (p *Planner) fetchExtras(ctx context.Context, e *entry, vrn vat.VRN, financial, penalties bool) ([]Event, error) {
 	to := vat.DateOf(p.now())
-	r := vat.DateRange{From: to.AddYears(-1).AddDays(1), To: to}
+	r := vat.DateRange{From: to.AddDays(-364), To: to} // under a year, leap years included
 	var events []Event
 	fail := func(err error) bool {
 		if ctx.Err() != nil {
@@ -527,11 +525,17 @@ func (p *Planner) fetchExtras(ctx context.Context, e *entry, vrn vat.VRN, financ
 	at := p.now()
 	p.mu.Lock()
 	defer p.mu.Unlock()
-	if financial && financeOK {
+	switch {
+	case financial && financeOK:
 		e.rec.FinancialDue = e.rec.nextPaymentCheck(at)
+	case financial:
+		e.rec.FinancialDue = at.Add(extraRetry)
 	}
-	if gotPen {
+	switch {
+	case gotPen:
 		e.rec.PenaltiesDue = time.Time{}
+	case penalties:
+		e.rec.PenaltiesDue = at.Add(extraRetry)
 	}
 	if gotL && !sameJSON(e.rec.Liabilities, liabs) {
 		e.rec.Liabilities = liabs
@@ -547,6 +551,10 @@ func (p *Planner) fetchExtras(ctx context.Context, e *entry, vrn vat.VRN, financ
 	}
 	return events, nil
 }
+
+// extraRetry is the wait before fetching liabilities, payments or penalties
+// again after a failure.
+const extraRetry = 6 * time.Hour
 
 // sameJSON compares two values by their JSON encodings (nil and empty
 // lists alike).
@@ -564,19 +572,24 @@ func sameJSON(a, b any) bool {
 
 // scheduleExtras sets when liabilities, payments and penalties are next due
 // after a fetch at at that produced events.
-func (r *Record) scheduleExtras(events []Event, at time.Time) {
+// Only the schedules turned on (financial, penalties) are set.
+func (r *Record) scheduleExtras(events []Event, at time.Time, financial, penalties bool) {
 	for _, ev := range events {
 		switch ev.Kind {
 		case EventFulfilled:
-			r.FinancialDue = at
-			if !ev.Obligation.Received.IsZero() && ev.Obligation.Received.After(ev.Obligation.Due) {
+			if financial {
+				r.FinancialDue = at
+			}
+			if penalties && !ev.Obligation.Received.IsZero() && ev.Obligation.Received.After(ev.Obligation.Due) {
 				r.PenaltiesDue = at
 			}
 		case EventOverdue:
-			r.PenaltiesDue = at
+			if penalties {
+				r.PenaltiesDue = at
+			}
 		}
 	}
-	if r.FinancialDue.IsZero() {
+	if financial && r.FinancialDue.IsZero() {
 		r.FinancialDue = r.nextPaymentCheck(at)
 	}
 }

@@ -388,3 +388,27 @@ func TestAPeriodListedBeforeItEndsIsFollowedByALookWhenItEnds(t *testing.T) {
 	next := r.step(t, r.clk.Now())
 	assert.Equal(t, at("2025-07-01"+vrnALook), next)
 }
+
+func TestOptionalDataFailureIsRetriedLater(t *testing.T) {
+	// On 28 February 2025 a year back would be 29 February 2024, a range
+	// HMRC refuses as a year or more. Penalties, not turned on, must not be
+	// waited for although the return is late.
+	r := newRig(t, at("2025-02-20 10:00"), agentsync.NewMemoryStore(), agentsync.WithLiabilities())
+	q4 := quarter("24A4", "2024-10-01", "2024-12-31")
+	r.hmrc.set(vrnA, q4)
+	ctx := context.Background()
+	require.NoError(t, r.p.Add(ctx, vrnA))
+	r.step(t, r.clk.Now())
+	r.evs.take()
+	require.NoError(t, r.p.Submitted(ctx, vrnA, "24A4", at("2025-02-27 10:00")))
+	r.hmrc.set(vrnA, fulfilled(q4, "2025-02-27"))
+	r.hmrc.setExtra("liabilities", `500 {"code":"SERVER_ERROR","message":"Service unavailable"}`)
+	next := r.step(t, at("2025-02-28 07:00"))
+	assert.Equal(t, []string{"liabilities"}, r.hmrc.takeExtraCalls(), "a valid range on 28 February")
+	assert.Equal(t, []string{"fulfilled 24A4", "fetch failed "}, kinds(r.evs.take()))
+	assert.Equal(t, at("2025-02-28 13:00"), next, "again in 6 hours, not at once")
+	r.hmrc.setExtra("liabilities", liabilitiesBody)
+	r.step(t, next)
+	assert.Equal(t, []string{"liabilities"}, r.hmrc.takeExtraCalls())
+	assert.Equal(t, []string{"liabilities "}, kinds(r.evs.take()))
+}

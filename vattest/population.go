@@ -76,8 +76,9 @@ const (
 
 // Change is one change of HMRC's data, at the moment HMRC starts to show it.
 type Change struct {
-	// VRN and PeriodKey say which obligation changed.
-	VRN       string
+	// VRN is the client whose obligation changed.
+	VRN string
+	// PeriodKey is the obligation's period key.
 	PeriodKey string
 	// Kind says how.
 	Kind ChangeKind

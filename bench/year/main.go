@@ -42,6 +42,7 @@ func run(ctx context.Context, args []string, stdout, stderr io.Writer) error {
 	seed := fs.Uint64("seed", 1, "the population's seed")
 	sample := fs.Int("sweep-sample", 300, "clients the daily sweep is run on (0: none); its calls are scaled to the whole portfolio")
 	quiet := fs.Bool("q", false, "no progress on standard error")
+	extras := fs.Bool("extras", false, "also follow liabilities, payments and penalties (the planner's optional schedules)")
 	fs.Usage = func() {
 		fmt.Fprintln(stderr, "Usage: go run ./bench/year [flags]\n\nRuns a simulated year with the agentsync planner and with a daily sweep, and prints both.\nNo environment variables are read.\n\nFlags:")
 		fs.PrintDefaults()
@@ -57,7 +58,7 @@ func run(ctx context.Context, args []string, stdout, stderr io.Writer) error {
 			fmt.Fprintf(stderr, "\r%s: %s of %s", name, now.Format(time.DateOnly), end.Format(time.DateOnly))
 		}
 	}
-	o := Options{Clients: *clients, Days: *days, Tail: *tail, Seed: *seed}
+	o := Options{Clients: *clients, Days: *days, Tail: *tail, Seed: *seed, Extras: *extras}
 	started := time.Now()
 	o.Progress = progress("planner")
 	pf, err := runPlanner(ctx, o)

@@ -30,6 +30,9 @@ type Options struct {
 	// Sample, when positive, watches only every client whose index is a
 	// multiple of Clients/Sample (for the daily sweep, whose cost is high).
 	Sample int
+	// Extras turns on the planner's optional liabilities, payments and
+	// penalties schedules.
+	Extras bool
 	// Progress, when set, is called now and then with the simulated time.
 	Progress func(now, end time.Time)
 }
@@ -254,14 +257,18 @@ func runPlanner(ctx context.Context, o Options) (Figures, error) {
 	defer w.srv.Close()
 	watch := watched(o, w.pop.Clients())
 	reports := map[key][]report{}
-	p, err := agentsync.New(w.client, agentsync.NewMemoryStore(), agentsync.WithClock(w.clk.Now),
+	opts := []agentsync.Option{agentsync.WithClock(w.clk.Now)}
+	if o.Extras {
+		opts = append(opts, agentsync.WithLiabilities(), agentsync.WithPayments(), agentsync.WithPenalties())
+	}
+	p, err := agentsync.New(w.client, agentsync.NewMemoryStore(), append(opts,
 		agentsync.WithHandler(func(e agentsync.Event) {
 			k := key{string(e.VRN), string(e.Obligation.PeriodKey)}
 			if e.Kind == agentsync.EventAccessLost {
 				k.period = ""
 			}
 			reports[k] = append(reports[k], report{e.Kind, e.At})
-		}))
+		}))...)
 	if err != nil {
 		return Figures{}, err
 	}
