@@ -1,5 +1,5 @@
 #!/usr/bin/env bash
-# Runs examples/agent-bulk's BenchmarkBulkFetch (1,000 clients through one
+# Runs bench/bulkfetch's BenchmarkBulkFetch (1,000 clients through one
 # Client and one limiter at a raised limit of 200 requests per second,
 # against a simulator enforcing the same limit) twice: on the machine as it
 # is, then with two CPU burners running, and summarises both with
@@ -15,11 +15,11 @@ BENCHSTAT_VERSION=v0.0.0-20260908200009-22c9c6c9d4da # golang.org/x/perf
 COUNT=${1:-5}
 OUT=bench/out
 benchstat() { go run "golang.org/x/perf/cmd/benchstat@$BENCHSTAT_VERSION" "$@"; }
-bulk() { go test -run '^$' -bench BulkFetch -benchtime 1x -count "$COUNT" ./examples/agent-bulk; }
+bulk() { go test -run '^$' -bench BulkFetch -benchtime 1x -count "$COUNT" ./bench/bulkfetch; }
 
 mkdir -p "$OUT"
 benchstat -h >/dev/null 2>&1 || true # fetch and build it before measuring
-go test -c -o /dev/null ./examples/agent-bulk # and the test binary
+go test -c -o /dev/null ./bench/bulkfetch # and the test binary
 
 echo "quiet: $COUNT runs" >&2
 bulk | sed 's/^BenchmarkBulkFetch/BenchmarkBulkFetch\/load=quiet/' >"$OUT/bulk-raw.txt"

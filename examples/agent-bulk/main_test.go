@@ -3,173 +3,186 @@ package main
 import (
 	"bytes"
 	"context"
-	"errors"
-	"net/http"
-	"runtime"
+	"encoding/csv"
+	"os"
+	"path/filepath"
+	"slices"
 	"strings"
 	"testing"
 	"time"
 
-	"github.com/go-mtd/vat"
 	"github.com/stretchr/testify/assert"
 	"github.com/stretchr/testify/require"
-	"go.uber.org/goleak"
+
+	"github.com/go-mtd/vat"
+	"github.com/go-mtd/vat/agentsync"
 )
 
-// raisedLimit is the application limit of the bulk tests: HMRC's 3 requests
-// per second would make 1,000 clients take six minutes.
-const raisedLimit = 200
+// raisedLimit keeps the tests short: HMRC's 3 requests per second would make
+// 20 clients take seven seconds. The tests assert what is reported, never
+// how fast.
+const raisedLimit = "500"
 
-// checkResults fails t unless every client was fetched once and its open
-// obligations are the simulator's.
-func checkResults(t testing.TB, p *practice, rep *report) {
+func readCSV(t *testing.T, path string) [][]string {
 	t.Helper()
-	require.Len(t, rep.Results, len(p.vrns))
-	for i, res := range rep.Results {
-		require.NoError(t, res.Err, "client %d", i)
-		require.Equal(t, p.vrns[i], res.VRN)
-		var open []string
-		for _, o := range p.srv.Obligations(string(res.VRN)) {
-			if o.Received == "" {
-				open = append(open, o.PeriodKey)
-			}
-		}
-		var got []string
-		for _, o := range res.Open {
-			got = append(got, string(o.PeriodKey))
-		}
-		require.Equal(t, open, got, "client %s", res.VRN)
-	}
-	answered := map[string]int{} // successful requests per client
-	for _, req := range p.srv.Requests() {
-		if req.Status != http.StatusTooManyRequests {
-			answered[req.Path]++
-		}
-	}
-	for _, vrn := range p.vrns {
-		path := "/organisations/vat/" + string(vrn) + "/obligations"
-		assert.Equal(t, 1, answered[path], "requests answered for %s", vrn)
-	}
+	f, err := os.Open(path)
+	require.NoError(t, err)
+	defer f.Close()
+	rows, err := csv.NewReader(f).ReadAll()
+	require.NoError(t, err)
+	return rows
 }
 
-// TestBulkFetch fetches the open obligations of 300 clients at a limit of
-// 200 requests per second through one Client, one limiter and 16 workers,
-// against a simulator enforcing the same limit. It checks what the agent
-// gets: every client fetched, each exactly once as far as the simulator's
-// answers go, the results right, and nothing left running. How fast, and
-// how many 429s it met on the way, depend on the machine: they are
-// measured by BenchmarkBulkFetch.
-func TestBulkFetch(t *testing.T) {
-	defer goleak.VerifyNone(t)
+// TestSyncMatchesTheSimulator checks that after one run the planner knows
+// every obligation of every client as the simulator holds it.
+func TestSyncMatchesTheSimulator(t *testing.T) {
 	cfg := defaultConfig()
-	cfg.clients, cfg.rate = 300, raisedLimit
-	p, err := newPractice(cfg)
+	cfg.clients, cfg.rate = 30, 500
+	p, err := newPractice(cfg, nil)
 	require.NoError(t, err)
 	defer p.close()
-	ctx, cancel := context.WithTimeout(context.Background(), 5*time.Minute)
-	defer cancel()
-	rep, err := p.fetchOpenObligations(ctx)
-	require.NoError(t, err)
-	checkResults(t, p, rep)
-	assert.Zero(t, rep.Failed)
-	assert.GreaterOrEqual(t, rep.Requests, int64(cfg.clients), "at least one request per client")
-	t.Logf("%d requests, %d answered 429, steady rate %.1f/s", rep.Requests, rep.Throttled, rep.SteadyRate)
-}
-
-// BenchmarkBulkFetch fetches the open obligations of 1,000 clients at a
-// limit of 200 requests per second, as TestBulkFetch does, and reports
-// what the limiter achieved: req/s in the steady state, the fraction of the
-// limit that is, 429s met, the tightest window of 201 requests as the
-// simulator received them (at least a second when its window never held
-// more than the limit), connections opened, bytes allocated per client and
-// the live heap per client besides the results. Run it with
-//
-//	go test -run '^$' -bench BulkFetch -benchtime 1x -count 5 ./examples/agent-bulk
-//
-// and again with the machine loaded (bench/bulk.sh does both).
-func BenchmarkBulkFetch(b *testing.B) {
-	cfg := defaultConfig()
-	cfg.clients, cfg.rate = 1000, raisedLimit
-	var rate, throttled, tightest, conns, alloc, besides float64
-	for range b.N {
-		b.StopTimer()
-		p, err := newPractice(cfg)
-		if err != nil {
-			b.Fatal(err)
-		}
-		before := liveHeap()
-		b.StartTimer()
-		rep, err := p.fetchOpenObligations(context.Background())
-		b.StopTimer()
-		if err != nil {
-			b.Fatal(err)
-		}
-		checkResults(b, p, rep)
-		rep.Results = nil
-		after := liveHeap()
-		rate += rep.SteadyRate
-		throttled += float64(rep.Throttled)
-		tightest += rep.TightestReceived.Seconds() * 1000
-		conns += float64(rep.Conns)
-		alloc += rep.AllocatedPerClient
-		besides += float64(int64(after)-int64(before)) / float64(cfg.clients)
-		p.close()
-		b.StartTimer()
-	}
-	n := float64(b.N)
-	b.ReportMetric(rate/n, "req/s")
-	b.ReportMetric(rate/n/raisedLimit, "of-limit")
-	b.ReportMetric(throttled/n, "429s")
-	b.ReportMetric(tightest/n, "tightest-ms")
-	b.ReportMetric(conns/n, "conns")
-	b.ReportMetric(alloc/n, "B/client")
-	b.ReportMetric(besides/n, "live-B/client")
-}
-
-// liveHeap returns the live heap after a full collection.
-func liveHeap() uint64 {
-	runtime.GC()
-	runtime.GC() // and what the first one's finalizers and pools let go
-	var m runtime.MemStats
-	runtime.ReadMemStats(&m)
-	return m.HeapAlloc
-}
-
-func TestRunFetchesAndReports(t *testing.T) {
-	defer goleak.VerifyNone(t)
 	var out bytes.Buffer
-	require.NoError(t, run(context.Background(), []string{"-n", "20", "-rate", "100", "-workers", "4"}, &out))
-	for _, want := range []string{`with 4 workers`, `clients +20 \(\d+ open obligations, 0 failed\)`,
-		`requests +\d+, of which 429: \d+`, `\d % of the limit of 100`, `connections +\d+ opened for 4 workers`} {
-		assert.Regexp(t, want, out.String())
+	rep, err := p.sync(context.Background(), newProgress(&out, len(p.vrns)))
+	require.NoError(t, err)
+	require.Len(t, rep.Records, 30)
+	assert.EqualValues(t, 30, rep.Fetched, "one request per client")
+	assert.Empty(t, rep.Problems)
+	for _, r := range rep.Records {
+		want := p.srv.Obligations(string(r.VRN))
+		require.Len(t, r.Obligations, len(want), "client %s", r.VRN)
+		for i, o := range r.Obligations {
+			assert.Equal(t, want[i].PeriodKey, string(o.PeriodKey))
+			assert.Equal(t, want[i].Due, o.Due.String())
+			assert.Equal(t, want[i].Received == "", !o.Fulfilled())
+		}
 	}
+}
+
+func TestRunPrintsDueSoonestAndWritesTheCSV(t *testing.T) {
+	dir := t.TempDir()
+	csvPath := filepath.Join(dir, "portfolio.csv")
+	var out bytes.Buffer
+	require.NoError(t, run(context.Background(), []string{"-n", "20", "-rate", raisedLimit, "-csv", csvPath, "-soonest", "5"}, &out))
+	text := out.String()
+	assert.Regexp(t, `20 clients, 20 fetched in [^;]+; \d+ open obligations, \d+ overdue\.`, text)
+	assert.Contains(t, text, "Due soonest:")
+	assert.Contains(t, text, "fetched 20 of 20\n", "plain progress lines when not on a terminal")
+	assert.NotContains(t, text, "\r", "no bar when not on a terminal")
+
+	// The listing is the open obligations due soonest, in order.
+	lines := strings.Split(text[strings.Index(text, "Due soonest:"):], "\n")
+	listed := lines[2:7]
+	var dues []string
+	for _, l := range listed {
+		f := strings.Fields(l)
+		require.GreaterOrEqual(t, len(f), 4, "line %q", l)
+		dues = append(dues, f[3])
+	}
+	assert.True(t, slices.IsSorted(dues), "due dates ascending: %v", dues)
+
+	rows := readCSV(t, csvPath)
+	assert.Equal(t, []string{"vrn", "period_key", "start", "end", "due", "status", "received", "client_status"}, rows[0])
+	vrns := map[string]bool{}
+	for _, r := range rows[1:] {
+		vrns[r[0]] = true
+		assert.Contains(t, []string{"O", "F"}, r[5])
+		assert.Equal(t, r[5] == "F", r[6] != "", "received date iff fulfilled")
+	}
+	assert.Len(t, vrns, 20, "every client is in the CSV")
+	fi, err := os.Stat(csvPath)
+	require.NoError(t, err)
+	assert.Equal(t, os.FileMode(0o600), fi.Mode().Perm())
+}
+
+func TestRunReadsTheVRNFile(t *testing.T) {
+	dir := t.TempDir()
+	file := filepath.Join(dir, "clients.txt")
+	require.NoError(t, os.WriteFile(file, []byte("# my clients\n123456789\n\n987654321  # a monthly one\n123456789\n"), 0o600))
+	csvPath := filepath.Join(dir, "out.csv")
+	var out bytes.Buffer
+	require.NoError(t, run(context.Background(), []string{"-vrns", file, "-rate", raisedLimit, "-csv", csvPath}, &out))
+	assert.Contains(t, out.String(), "2 clients, 2 fetched")
+	got := map[string]bool{}
+	for _, r := range readCSV(t, csvPath)[1:] {
+		got[r[0]] = true
+	}
+	assert.Equal(t, map[string]bool{"123456789": true, "987654321": true}, got)
+}
+
+func TestBadVRNFileIsRefusedNamingTheLine(t *testing.T) {
+	t.Parallel()
+	_, err := parseVRNs(strings.NewReader("123456789\n12345678X\n"), "clients.txt")
+	assert.ErrorContains(t, err, `clients.txt, line 2: "12345678X" is not a VRN`)
+	_, err = parseVRNs(strings.NewReader("# nothing\n\n"), "clients.txt")
+	assert.ErrorContains(t, err, "no VRN")
+}
+
+// TestStateSkipsClientsNotDue runs twice with the same state directory: the
+// second run fetches nothing, since no client's schedule has come round, and
+// still reports the whole portfolio.
+func TestStateSkipsClientsNotDue(t *testing.T) {
+	dir := t.TempDir()
+	file := filepath.Join(dir, "clients.txt")
+	require.NoError(t, os.WriteFile(file, []byte("123456789\n987654321\n"), 0o600))
+	state := filepath.Join(dir, "state")
+	args := []string{"-vrns", file, "-rate", raisedLimit, "-state", state, "-csv", ""}
+	var first, second bytes.Buffer
+	require.NoError(t, run(context.Background(), args, &first))
+	assert.Contains(t, first.String(), "2 clients, 2 fetched")
+	require.NoError(t, run(context.Background(), args, &second))
+	assert.Contains(t, second.String(), "2 clients, 0 fetched")
+	// The portfolio is the same, from the state.
+	cut := func(s string) string { return s[strings.Index(s, "open obligations")-4:] }
+	assert.Equal(t, cut(first.String()), cut(second.String()))
+}
+
+func TestProgressBarOnATerminalPlainLinesOtherwise(t *testing.T) {
+	t.Parallel()
+	var out bytes.Buffer
+	bar := &progress{out: &out, terminal: true, total: 4, shown: -1}
+	bar.update(2)
+	bar.finish(4)
+	assert.Equal(t, "\rFetching [###############...............] 2/4\rFetching [##############################] 4/4\n", out.String())
+
+	out.Reset()
+	plain := newProgress(&out, 100)
+	assert.False(t, plain.terminal, "a buffer is not a terminal")
+	for _, n := range []int{0, 5, 10, 11, 55, 100} {
+		plain.update(n)
+	}
+	plain.finish(100)
+	assert.Equal(t, "fetched 0 of 100\nfetched 10 of 100\nfetched 55 of 100\nfetched 100 of 100\n", out.String())
 }
 
 func TestPrintReport(t *testing.T) {
 	t.Parallel()
+	d := func(s string) vat.Date {
+		v, err := vat.ParseDate(s)
+		require.NoError(t, err)
+		return v
+	}
 	rep := &report{
-		Results:            []clientObligations{{Open: make([]vat.Obligation, 2)}, {Err: errors.New("x")}},
-		Failed:             1,
-		Requests:           1003,
-		Throttled:          3,
-		Conns:              2,
-		Elapsed:            5123456789 * time.Nanosecond,
-		SteadyRate:         192.34,
-		TightestSent:       1038412345 * time.Nanosecond,
-		TightestReceived:   1037487654 * time.Nanosecond,
-		AllocatedPerClient: 12.5 * 1024,
-		PeakGoroutines:     26,
+		Clients: 2, Fetched: 2, Elapsed: 1500 * time.Millisecond,
+		Records: []agentsync.Record{
+			{VRN: "123456789", Obligations: []vat.Obligation{
+				{PeriodKey: "25A1", Start: d("2025-01-01"), End: d("2025-03-31"), Due: d("2025-05-07"), Status: vat.ObligationOpen},
+				{PeriodKey: "25A2", Start: d("2025-04-01"), End: d("2025-06-30"), Due: d("2025-08-07"), Status: vat.ObligationOpen},
+			}},
+			{VRN: "987654321", Obligations: []vat.Obligation{
+				{PeriodKey: "25M5", Start: d("2025-05-01"), End: d("2025-05-31"), Due: d("2025-07-07"), Status: vat.ObligationOpen},
+				{PeriodKey: "25M4", Start: d("2025-04-01"), End: d("2025-04-30"), Due: d("2025-06-07"), Status: vat.ObligationFulfilled, Received: d("2025-06-01")},
+			}},
+		},
 	}
 	var out bytes.Buffer
-	printReport(&out, config{rate: 200, workers: 16}, rep, runtime.MemStats{HeapInuse: 3 << 20})
-	assert.Equal(t, `clients            2 (2 open obligations, 1 failed)
-requests           1003, of which 429: 3
-elapsed            5.123s
-achieved rate      192.3 requests/second in the steady state: 96.2 % of the limit of 200
-tightest window    201 requests sent in 1.0384s, received in 1.0375s (the limit allows 200 a second)
-connections        2 opened for 16 workers
-goroutines         26 at most
-memory             12.5 KiB allocated per client; 3.0 MiB heap in use after (simulator included)
+	printReport(&out, rep, 2, time.Date(2025, 7, 1, 12, 0, 0, 0, time.UTC))
+	assert.Equal(t, `
+2 clients, 2 fetched in 1.5s; 3 open obligations, 1 overdue.
+
+Due soonest:
+VRN        KEY   PERIOD END  DUE         
+123456789  25A1  2025-03-31  2025-05-07  overdue
+987654321  25M5  2025-05-31  2025-07-07  
 `, out.String())
 }
 
@@ -181,7 +194,8 @@ func TestRunRefusesBadFlags(t *testing.T) {
 	}{
 		{[]string{"-n", "0"}, "at least one client"},
 		{[]string{"-rate", "0"}, "at least 1 request per second"},
-		{[]string{"-workers", "0"}, "at least one worker"},
+		{[]string{"-soonest", "-1"}, "-soonest"},
+		{[]string{"-vrns", "/nonexistent/clients.txt"}, "-vrns"},
 		{[]string{"extra"}, "unexpected arguments"},
 		{[]string{"-nope"}, "not defined"},
 	}
