@@ -89,5 +89,19 @@
 //
 // # Testing
 //
-// Package vattest is an offline, stateful simulator of HMRC for tests.
+// Package vattest is an offline, stateful simulator of HMRC for tests;
+// vattest.NewTestClient gives a Client wired to it with no rate limit.
+//
+// # The packages
+//
+//	vat (this package)  Client, endpoints, OAuth, errors, retries, limiter
+//	  └─ fraud          fraud prevention headers, for any HMRC API
+//	vattest             the simulator; cmd/vat-sandbox serves it to any language
+//	pgstore, redislimit tokens in PostgreSQL and the rate shared through Redis
+//	agentsync           an agent's planner for thousands of clients
+//	cmd/vat             the command-line filer
+//
+// ARCHITECTURE.md in the repository draws the request pipeline and says
+// where a new endpoint, a new fraud header rule or a new simulator
+// behaviour goes.
 package vat
