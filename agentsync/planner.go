@@ -485,10 +485,7 @@ func (p *Planner) fetchExtras(ctx context.Context, e *entry, vrn vat.VRN, financ
 		financeOK = true
 	)
 	if financial && p.cfg.liabilities {
-		l, err := p.client.Liabilities(ctx, vrn, r, vat.WithBulk())
-		if errors.Is(err, vat.ErrNotFound) {
-			l, err = nil, nil
-		}
+		l, err := fetchRange(ctx, p.client.Liabilities, vrn, r)
 		if err != nil {
 			financeOK = false
 			if fail(err) {
@@ -499,10 +496,7 @@ func (p *Planner) fetchExtras(ctx context.Context, e *entry, vrn vat.VRN, financ
 		}
 	}
 	if financial && p.cfg.payments {
-		pp, err := p.client.Payments(ctx, vrn, r, vat.WithBulk())
-		if errors.Is(err, vat.ErrNotFound) {
-			pp, err = nil, nil
-		}
+		pp, err := fetchRange(ctx, p.client.Payments, vrn, r)
 		if err != nil {
 			financeOK = false
 			if fail(err) {
@@ -550,6 +544,16 @@ func (p *Planner) fetchExtras(ctx context.Context, e *entry, vrn vat.VRN, financ
 		events = append(events, Event{Kind: EventPenalties, VRN: vrn, Penalties: pens, At: at})
 	}
 	return events, nil
+}
+
+// fetchRange reads a list over a date range as bulk work; HMRC's 404 is
+// an empty list.
+func fetchRange[T any](ctx context.Context, fetch func(context.Context, vat.VRN, vat.DateRange, ...vat.CallOption) ([]T, error), vrn vat.VRN, r vat.DateRange) ([]T, error) {
+	items, err := fetch(ctx, vrn, r, vat.WithBulk())
+	if errors.Is(err, vat.ErrNotFound) {
+		return nil, nil
+	}
+	return items, err
 }
 
 // extraRetry is the wait before fetching liabilities, payments or penalties

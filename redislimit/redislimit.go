@@ -54,6 +54,7 @@ import (
 	"golang.org/x/time/rate"
 
 	"github.com/go-mtd/vat"
+	ctxwait "github.com/go-mtd/vat/internal/wait"
 )
 
 // ErrUnavailable reports that Redis could not be asked for a slot; the
@@ -270,7 +271,7 @@ func (l *Limiter) Wait(ctx context.Context) error {
 				l.onGrant(time.UnixMicro(res[2]), bulk)
 			}
 			due := time.Now().Add(wait)
-			if err := sleep(ctx, wait); err != nil {
+			if err := ctxwait.Sleep(ctx, wait); err != nil {
 				return err
 			}
 			// Woken later than the headroom allows (a busy machine): the
@@ -283,30 +284,16 @@ func (l *Limiter) Wait(ctx context.Context) error {
 			return nil
 		}
 		if maxWait >= 0 && res[1] > maxWait {
-			return fmt.Errorf("redislimit: the next free slot is %v away, after the context's deadline", wait)
+			return fmt.Errorf("redislimit: the next free slot is %v away, after the context's deadline: %w", wait, context.DeadlineExceeded)
 		}
 		// Bulk work: wait for the schedule to drain, but no longer than
 		// until the call has waited its bulk delay.
 		if left := l.bulkDelay - time.Since(start); wait > left {
 			wait = max(left, 0)
 		}
-		if err := sleep(ctx, wait); err != nil {
+		if err := ctxwait.Sleep(ctx, wait); err != nil {
 			return err
 		}
-	}
-}
-
-func sleep(ctx context.Context, d time.Duration) error {
-	if d <= 0 {
-		return nil
-	}
-	t := time.NewTimer(d)
-	defer t.Stop()
-	select {
-	case <-ctx.Done():
-		return ctx.Err()
-	case <-t.C:
-		return nil
 	}
 }
 

@@ -113,6 +113,7 @@ func TestDeadlineTooSoonReservesNothing(t *testing.T) {
 	defer cancel()
 	err = l.Wait(ctx)
 	require.ErrorContains(t, err, "after the context's deadline")
+	assert.ErrorIs(t, err, context.DeadlineExceeded, "the refusal matches the deadline it foresaw")
 	assert.Len(t, g.sorted(), before, "the refused call reserved no slot")
 }
 

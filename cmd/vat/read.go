@@ -246,45 +246,17 @@ what is still outstanding.`,
 			readFlags(fs, o)
 		},
 		run: func(ctx context.Context, io *stdio, o *options, args []string) error {
-			r, err := dateRange(o)
-			if err != nil {
-				return err
-			}
-			client, vrn, err := account(ctx, o, args, "vat liabilities")
-			if err != nil {
-				return err
-			}
-			ls, err := client.Liabilities(ctx, vrn, r)
-			if errors.Is(err, vat.ErrNotFound) {
-				ls, err = []vat.Liability{}, nil
-			}
-			if err != nil {
-				return err
-			}
-			if o.json {
-				return printJSON(io.out, ls)
-			}
-			if len(ls) == 0 {
-				fmt.Fprintf(io.out, "No liabilities from %s to %s.\n", r.From, r.To)
-				return nil
-			}
-			w := table(io.out)
-			fmt.Fprintln(w, "TYPE\tPERIOD\tDUE\tAMOUNT\tOUTSTANDING")
-			for _, l := range ls {
-				period, outstanding := "", "0.00"
-				if l.TaxPeriod != nil {
-					period = l.TaxPeriod.From.String() + " to " + l.TaxPeriod.To.String()
-				}
-				if l.OutstandingAmount != nil {
-					outstanding = l.OutstandingAmount.String()
-				}
-				due := ""
-				if !l.Due.IsZero() {
-					due = l.Due.String()
-				}
-				fmt.Fprintf(w, "%s\t%s\t%s\t%s\t%s\n", l.Type, period, due, l.OriginalAmount, outstanding)
-			}
-			return w.Flush()
+			return listInRange(ctx, io, o, args, "vat liabilities", "liabilities", (*vat.Client).Liabilities,
+				"TYPE\tPERIOD\tDUE\tAMOUNT\tOUTSTANDING", func(l vat.Liability) string {
+					period, outstanding := "", "0.00"
+					if l.TaxPeriod != nil {
+						period = l.TaxPeriod.From.String() + " to " + l.TaxPeriod.To.String()
+					}
+					if l.OutstandingAmount != nil {
+						outstanding = l.OutstandingAmount.String()
+					}
+					return fmt.Sprintf("%s\t%s\t%s\t%s\t%s", l.Type, period, dateOrBlank(l.Due), l.OriginalAmount, outstanding)
+				})
 		},
 	}
 }
@@ -301,38 +273,10 @@ func paymentsCommand() *command {
 			readFlags(fs, o)
 		},
 		run: func(ctx context.Context, io *stdio, o *options, args []string) error {
-			r, err := dateRange(o)
-			if err != nil {
-				return err
-			}
-			client, vrn, err := account(ctx, o, args, "vat payments")
-			if err != nil {
-				return err
-			}
-			ps, err := client.Payments(ctx, vrn, r)
-			if errors.Is(err, vat.ErrNotFound) {
-				ps, err = []vat.Payment{}, nil
-			}
-			if err != nil {
-				return err
-			}
-			if o.json {
-				return printJSON(io.out, ps)
-			}
-			if len(ps) == 0 {
-				fmt.Fprintf(io.out, "No payments from %s to %s.\n", r.From, r.To)
-				return nil
-			}
-			w := table(io.out)
-			fmt.Fprintln(w, "RECEIVED\tAMOUNT")
-			for _, p := range ps {
-				received := ""
-				if !p.Received.IsZero() {
-					received = p.Received.String()
-				}
-				fmt.Fprintf(w, "%s\t%s\n", received, p.Amount)
-			}
-			return w.Flush()
+			return listInRange(ctx, io, o, args, "vat payments", "payments", (*vat.Client).Payments,
+				"RECEIVED\tAMOUNT", func(p vat.Payment) string {
+					return fmt.Sprintf("%s\t%s", dateOrBlank(p.Received), p.Amount)
+				})
 		},
 	}
 }
@@ -400,4 +344,48 @@ penalties, as HMRC's penalties endpoint reports them.`,
 			return nil
 		},
 	}
+}
+
+// listInRange runs a read of a date range (liabilities, payments): HMRC's
+// 404 is an empty list; --json prints the list as it came; otherwise an
+// empty list is said in words and the rest printed as a table, a row each.
+func listInRange[T any](ctx context.Context, io *stdio, o *options, args []string, cmd, what string,
+	fetch func(*vat.Client, context.Context, vat.VRN, vat.DateRange, ...vat.CallOption) ([]T, error),
+	header string, row func(T) string) error {
+	r, err := dateRange(o)
+	if err != nil {
+		return err
+	}
+	client, vrn, err := account(ctx, o, args, cmd)
+	if err != nil {
+		return err
+	}
+	items, err := fetch(client, ctx, vrn, r)
+	if errors.Is(err, vat.ErrNotFound) {
+		items, err = []T{}, nil
+	}
+	if err != nil {
+		return err
+	}
+	if o.json {
+		return printJSON(io.out, items)
+	}
+	if len(items) == 0 {
+		fmt.Fprintf(io.out, "No %s from %s to %s.\n", what, r.From, r.To)
+		return nil
+	}
+	w := table(io.out)
+	fmt.Fprintln(w, header)
+	for _, it := range items {
+		fmt.Fprintln(w, row(it))
+	}
+	return w.Flush()
+}
+
+// dateOrBlank prints d, or nothing for the zero date.
+func dateOrBlank(d vat.Date) string {
+	if d.IsZero() {
+		return ""
+	}
+	return d.String()
 }
