@@ -424,12 +424,19 @@ func BenchmarkObligationsInMemory(b *testing.B) {
 // median and 99th percentile in milliseconds and in slots (1/rate: 5.1 ms),
 // and the bulk requests let go per second meanwhile.
 func BenchmarkLimiterInteractiveWait(b *testing.B) {
-	const perSecond = 200
+	// HMRC's rate, where a slot (340 ms) dwarfs scheduling delays, and
+	// raised rates, where a slot is only a few milliseconds.
+	for _, perSecond := range []int{3, 20, 200} {
+		b.Run(fmt.Sprintf("rate=%d", perSecond), func(b *testing.B) { benchmarkInteractiveWait(b, perSecond) })
+	}
+}
+
+func benchmarkInteractiveWait(b *testing.B, perSecond int) {
 	lim, err := vat.NewLimiter(perSecond)
 	if err != nil {
 		b.Fatal(err)
 	}
-	slot := (time.Second + 20*time.Millisecond) / perSecond
+	slot := (time.Second + 20*time.Millisecond) / time.Duration(perSecond)
 	// The Client marks bulk calls' contexts; a Client with an observing
 	// limiter is the simplest way to get such a context here.
 	bulkCtx, cancel := context.WithCancel(bulkContext(b))
