@@ -43,8 +43,9 @@ var (
 // ErrSubmissionNotReceived or ErrDuplicateSubmission (HMRC holds a
 // different return for the period), and the Cause.
 type UncertainSubmissionError struct {
-	// VRN and PeriodKey identify the return.
-	VRN       VRN
+	// VRN is the business the return was for.
+	VRN VRN
+	// PeriodKey is the period the return was for.
 	PeriodKey PeriodKey
 	// Cause is how the submission failed.
 	Cause error

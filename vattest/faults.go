@@ -49,9 +49,9 @@ type Fault struct {
 	// Status, for answering actions, is the status code to send.
 	Status int
 	// Body is the body to send; when nil, the body HMRC sends for Status
-	// (e.g. 503 {"code":"SERVICE_UNAVAILABLE",…}). ContentType defaults to
-	// application/json.
-	Body        []byte
+	// (e.g. 503 {"code":"SERVICE_UNAVAILABLE",…}).
+	Body []byte
+	// ContentType is the Content-Type of Body; application/json when empty.
 	ContentType string
 	// RetryAfter, if set, is sent as the Retry-After header.
 	RetryAfter string

@@ -12,7 +12,10 @@ import (
 // the body of POST /oauth/token; its redirect URIs are the only ones
 // GET /oauth/authorize accepts.
 type Application struct {
-	ClientID     string
+	// ClientID identifies the application in authorize and token requests.
+	ClientID string
+	// ClientSecret is the application's secret, sent in the body of
+	// POST /oauth/token.
 	ClientSecret string
 	// RedirectURIs are compared exactly with the redirect_uri of a request,
 	// except that a registered "http://localhost/path" (no port) matches that
@@ -38,17 +41,25 @@ const (
 // periods already marked fulfilled. Periods that would start before the
 // organisation's registration date are left out.
 type Plan struct {
-	Period    Period // Quarterly when zero
+	// Period is the length of the periods; Quarterly when zero.
+	Period Period
+	// Fulfilled is how many ended periods, before the Open ones, are
+	// already fulfilled.
 	Fulfilled int
-	Open      int
+	// Open is how many ended periods, before the current one, are open
+	// (ready to submit).
+	Open int
 }
 
 // Obligation is one VAT period of an organisation, as the obligations
 // endpoint reports it. Dates are "YYYY-MM-DD".
 type Obligation struct {
-	PeriodKey string // four characters of [#0-9A-Z], e.g. "24A1" or "#001"
-	Start     string
-	End       string
+	// PeriodKey is four characters of [#0-9A-Z], e.g. "24A1" or "#001".
+	PeriodKey string
+	// Start is the first day of the period.
+	Start string
+	// End is the last day of the period.
+	End string
 	// Due defaults to seven days after the end of the month that follows End.
 	Due string
 	// Received is set for a fulfilled obligation (status F); "" means open.
@@ -58,8 +69,10 @@ type Obligation struct {
 // FlatRateScheme is an organisation's VAT Flat Rate Scheme membership, as the
 // customer information endpoint reports it.
 type FlatRateScheme struct {
-	Category  string // "001" to "055" or "999"
-	StartDate string // YYYY-MM-DD
+	// Category is the flat rate category, "001" to "055" or "999".
+	Category string
+	// StartDate is when the business joined the scheme, YYYY-MM-DD.
+	StartDate string
 }
 
 // Organisation seeds a VAT-registered business. The zero value is valid for
@@ -94,14 +107,21 @@ type Organisation struct {
 // TestUser is a Government Gateway test user, as the Create Test User API
 // returns it. Sign in with UserID and Password at /oauth/authorize.
 type TestUser struct {
-	UserID       string
-	Password     string
+	// UserID is the Government Gateway user ID to sign in with.
+	UserID string
+	// Password is the user's password, to sign in with.
+	Password string
+	// UserFullName is the user's name, as the Create Test User API gives it.
 	UserFullName string
+	// EmailAddress is the user's email address.
 	EmailAddress string
 	// Kind is "organisation", "individual" or "agent".
 	Kind string
-	// VRN and VATRegistrationDate are set for users enrolled for MTD VAT.
-	VRN                 string
+	// VRN is set for users enrolled for MTD VAT: their VAT registration
+	// number.
+	VRN string
+	// VATRegistrationDate is set with VRN: the effective registration
+	// date, YYYY-MM-DD.
 	VATRegistrationDate string
 	// AgentServicesAccountNumber is set for agents.
 	AgentServicesAccountNumber string
@@ -110,10 +130,15 @@ type TestUser struct {
 // Token is an access token issued by the server, with the refresh token of
 // its grant (empty for application tokens).
 type Token struct {
-	AccessToken  string
+	// AccessToken is the bearer token to send in the Authorization header.
+	AccessToken string
+	// RefreshToken is the single-use refresh token of the grant; empty for
+	// application tokens.
 	RefreshToken string
-	Expiry       time.Time // on the server's clock
-	Scope        string    // space-separated
+	// Expiry is when the access token expires, on the server's clock.
+	Expiry time.Time
+	// Scope lists the granted scopes, space-separated.
+	Scope string
 }
 
 // OAuth2 returns the token as an *oauth2.Token, for oauth2.StaticTokenSource
@@ -124,9 +149,13 @@ func (t Token) OAuth2() *oauth2.Token {
 
 // Request is one request the server received.
 type Request struct {
-	Time     time.Time // on the server's clock
-	Method   string
-	Path     string // escaped path, e.g. /organisations/vat/123456789/returns/%23001
+	// Time is when the request arrived, on the server's clock.
+	Time time.Time
+	// Method is the HTTP method.
+	Method string
+	// Path is the escaped path, e.g. /organisations/vat/123456789/returns/%23001.
+	Path string
+	// RawQuery is the query string, without the "?".
 	RawQuery string
 	// Header holds the request's Accept, Content-Type, Gov-Test-Scenario and
 	// User-Agent headers. Authorization is never recorded.
