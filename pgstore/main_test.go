@@ -19,14 +19,10 @@ var (
 )
 
 func TestMain(m *testing.M) {
-	pg, pgErr = testservers.StartPostgres()
-	if pgErr == nil {
-		fmt.Fprintf(os.Stderr, "pgstore: started PostgreSQL %s on %s\n", pg.Version, pg.Addr)
-	}
+	srv := testservers.StartSet("pgstore", true, false)
+	pg, pgErr = srv.Postgres, srv.PostgresErr
 	code := m.Run()
-	if pg != nil {
-		pg.Stop()
-	}
+	srv.Stop()
 	os.Exit(code)
 }
 

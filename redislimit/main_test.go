@@ -19,8 +19,10 @@ var (
 )
 
 func TestMain(m *testing.M) {
-	rs, rsErr = testservers.StartRedis()
+	srv := testservers.StartSet("redislimit", false, true)
+	rs, rsErr = srv.Redis, srv.RedisErr
 	if rsErr == nil {
+		// What the running server says of itself, for the CI log.
 		c := redis.NewClient(&redis.Options{Addr: rs.Addr})
 		info, err := c.Info(context.Background(), "server").Result()
 		c.Close()
@@ -30,12 +32,10 @@ func TestMain(m *testing.M) {
 				v = s
 			}
 		}
-		fmt.Fprintf(os.Stderr, "redislimit: started redis-server %s (INFO redis_version:%s, err %v) on %s\n", rs.Version, v, err, rs.Addr)
+		fmt.Fprintf(os.Stderr, "redislimit: the server answers INFO redis_version:%s (err %v)\n", v, err)
 	}
 	code := m.Run()
-	if rs != nil {
-		rs.Stop()
-	}
+	srv.Stop()
 	os.Exit(code)
 }
 

@@ -32,21 +32,11 @@ var (
 )
 
 func TestMain(m *testing.M) {
-	pg, pgErr = testservers.StartPostgres()
-	if pgErr == nil {
-		fmt.Fprintf(os.Stderr, "saas: started PostgreSQL %s on %s\n", pg.Version, pg.Addr)
-	}
-	rs, rsErr = testservers.StartRedis()
-	if rsErr == nil {
-		fmt.Fprintf(os.Stderr, "saas: started redis-server %s on %s\n", rs.Version, rs.Addr)
-	}
+	srv := testservers.StartSet("saas", true, true)
+	pg, pgErr = srv.Postgres, srv.PostgresErr
+	rs, rsErr = srv.Redis, srv.RedisErr
 	code := m.Run()
-	if pg != nil {
-		pg.Stop()
-	}
-	if rs != nil {
-		rs.Stop()
-	}
+	srv.Stop()
 	os.Exit(code)
 }
 

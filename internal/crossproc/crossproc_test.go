@@ -36,21 +36,11 @@ func TestMain(m *testing.M) {
 	if os.Getenv(envWorker) != "" {
 		os.Exit(workerMain())
 	}
-	pg, pgErr = testservers.StartPostgres()
-	if pgErr == nil {
-		fmt.Fprintf(os.Stderr, "crossproc: started PostgreSQL %s on %s\n", pg.Version, pg.Addr)
-	}
-	rs, rsErr = testservers.StartRedis()
-	if rsErr == nil {
-		fmt.Fprintf(os.Stderr, "crossproc: started redis-server %s on %s\n", rs.Version, rs.Addr)
-	}
+	srv := testservers.StartSet("crossproc", true, true)
+	pg, pgErr = srv.Postgres, srv.PostgresErr
+	rs, rsErr = srv.Redis, srv.RedisErr
 	code := m.Run()
-	if pg != nil {
-		pg.Stop()
-	}
-	if rs != nil {
-		rs.Stop()
-	}
+	srv.Stop()
 	os.Exit(code)
 }
 

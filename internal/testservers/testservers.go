@@ -396,3 +396,44 @@ func tail(path string) string {
 	}
 	return lastLines(b, 5)
 }
+
+// Set is the servers a test binary starts in its TestMain, with the error
+// of each that could not start (for Require).
+type Set struct {
+	// Postgres is the PostgreSQL server, nil when not asked for or not started.
+	Postgres *Postgres
+	// PostgresErr is why Postgres did not start.
+	PostgresErr error
+	// Redis is the redis-server, nil when not asked for or not started.
+	Redis *Redis
+	// RedisErr is why Redis did not start.
+	RedisErr error
+}
+
+// StartSet starts PostgreSQL and redis-server as asked, and says on standard
+// error which started, naming pkg, so that a CI log shows the real servers
+// ran.
+func StartSet(pkg string, postgres, redis bool) *Set {
+	s := &Set{}
+	if postgres {
+		if s.Postgres, s.PostgresErr = StartPostgres(); s.PostgresErr == nil {
+			fmt.Fprintf(os.Stderr, "%s: started PostgreSQL %s on %s\n", pkg, s.Postgres.Version, s.Postgres.Addr)
+		}
+	}
+	if redis {
+		if s.Redis, s.RedisErr = StartRedis(); s.RedisErr == nil {
+			fmt.Fprintf(os.Stderr, "%s: started redis-server %s on %s\n", pkg, s.Redis.Version, s.Redis.Addr)
+		}
+	}
+	return s
+}
+
+// Stop stops the servers that started.
+func (s *Set) Stop() {
+	if s.Postgres != nil {
+		s.Postgres.Stop()
+	}
+	if s.Redis != nil {
+		s.Redis.Stop()
+	}
+}

@@ -82,3 +82,13 @@ func TestRequireHelper(t *testing.T) {
 	}
 	Require(t, &NotInstalledError{Program: "redis-server", Package: "redis-server"})
 }
+
+// TestStartSetStartsOnlyWhatIsAsked checks that a Set asked for nothing
+// starts nothing and stops cleanly.
+func TestStartSetStartsOnlyWhatIsAsked(t *testing.T) {
+	s := StartSet("testservers", false, false)
+	if s.Postgres != nil || s.Redis != nil || s.PostgresErr != nil || s.RedisErr != nil {
+		t.Fatalf("started %+v", s)
+	}
+	s.Stop()
+}
