@@ -9,8 +9,9 @@
 // fulfilled some hours after a return is filed, and one becomes overdue the
 // day after its due date. A [Planner] fetches each client's obligations at
 // those moments only, plus a slow safety sweep for the rare changes it
-// cannot predict (a new filing pattern, a deregistration), and reports what
-// changed as [Event] values.
+// cannot predict (a new filing pattern, a deregistration) unless the
+// application announces them ([Planner.Expect]), and reports what changed
+// as [Event] values.
 //
 //	p, err := agentsync.New(client, agentsync.NewMemoryStore(),
 //		agentsync.WithHandler(func(e agentsync.Event) { log.Println(e) }))
@@ -31,19 +32,25 @@
 //   - a new obligation: the day after the predicted end of the next
 //     period (HMRC shows an obligation once its period has ended), again after
 //     12 hours, 1, 2 and 4 days if it is not there yet; while a client has no
-//     obligation yet, the day after every month's end;
+//     obligation yet, the day after every month's end; nothing is predicted
+//     after a period cut short (one that starts on a month's first day and
+//     ends before its last: a deregistration);
+//   - a period the application announces with [Planner.Expect] (the first
+//     period of a new registration, the first after a change of stagger,
+//     the last one before a deregistration): the day after it ends, and
+//     again as above;
 //   - a return filed through the software ([Planner.Submitted]): an hour after
 //     HMRC is expected to show it fulfilled (06:00 the next working day, or the
 //     Tuesday after a return filed on Friday evening or at the weekend), then
-//     at 13:00 and 07:00 each day until it does, for 14 days (HMRC updates
-//     obligations overnight and in the morning);
+//     at 07:00 each working day until it does, for 14 days (HMRC updates
+//     obligations overnight on working days);
 //   - a due date: the day after it, for open obligations not filed
 //     through the software, so that a return filed elsewhere is seen before
-//     the obligation is reported overdue; then daily for three days while it
-//     stays open (HMRC may show a return filed on the due date days later),
-//     and every 3 days after that for 8 weeks (weekly from the start when
-//     the client's last return was filed through the software, which will
-//     say when it files this one);
+//     the obligation is reported overdue; while it stays open, when a
+//     return filed late on the due date would show (the next working
+//     morning) and a working day after that, then every 3 days for 8 weeks
+//     (every 14 days when the client's last return was filed through the
+//     software, which will say when it files this one);
 //   - otherwise at least every 90 days (WithSweepInterval), spread by VRN.
 //
 // Liabilities, payments and penalties can be followed the same way, each

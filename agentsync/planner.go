@@ -257,11 +257,49 @@ func (p *Planner) Submitted(ctx context.Context, vrn vat.VRN, key vat.PeriodKey,
 	if !e.rec.submitted(key) {
 		e.rec.Submitted = append(e.rec.Submitted, Submission{PeriodKey: key, At: at.UTC()})
 	}
+	e.rec.FilesHere = true
 	p.scheduleLocked(e)
 	r := cloneRecord(e.rec)
 	p.mu.Unlock()
 	if err := p.store.Put(ctx, r); err != nil {
 		return fmt.Errorf("agentsync: Submitted: saving %s: %w", vrn, err)
+	}
+	p.poke()
+	return nil
+}
+
+// Expect tells the planner that a period of client vrn ends on end although
+// the client's history does not predict it: the first period of a new
+// registration (its end is on the registration certificate), the first
+// period after a change of stagger, or the last one, which ends on the
+// deregistration date. The planner looks for its obligation the day after
+// end, and again as for a predicted period while it is not there.
+// Announcing a period already listed does nothing.
+func (p *Planner) Expect(ctx context.Context, vrn vat.VRN, end vat.Date) error {
+	if end.IsZero() {
+		return errors.New("agentsync: Expect: zero end date")
+	}
+	p.mu.Lock()
+	if err := p.loadLocked(ctx); err != nil {
+		p.mu.Unlock()
+		return err
+	}
+	e, ok := p.recs[vrn]
+	if !ok {
+		p.mu.Unlock()
+		return fmt.Errorf("agentsync: Expect: client %q is not watched (Add it first)", vrn)
+	}
+	if slices.Contains(e.rec.Expected, end) || slices.ContainsFunc(e.rec.Obligations, func(o vat.Obligation) bool { return o.End == end }) {
+		p.mu.Unlock()
+		return nil
+	}
+	e.rec.Expected = append(e.rec.Expected, end)
+	slices.SortFunc(e.rec.Expected, func(a, b vat.Date) int { return a.Compare(b) })
+	p.scheduleLocked(e)
+	r := cloneRecord(e.rec)
+	p.mu.Unlock()
+	if err := p.store.Put(ctx, r); err != nil {
+		return fmt.Errorf("agentsync: Expect: saving %s: %w", vrn, err)
 	}
 	p.poke()
 	return nil
@@ -656,6 +694,11 @@ func (r *Record) apply(obs []vat.Obligation, from vat.Date, at time.Time) []Even
 	}
 	slices.SortStableFunc(merged, func(a, b vat.Obligation) int { return a.Start.Compare(b.Start) })
 	r.Obligations = merged
+	// Forget announced periods that are listed, or that never came.
+	r.Expected = slices.DeleteFunc(r.Expected, func(end vat.Date) bool {
+		_, listed := findObligationEnding(merged, end)
+		return listed || at.After(dateTime(end.AddDays(1), 0).Add(newRetryFor+day))
+	})
 	// Forget submissions HMRC shows as fulfilled, and old ones.
 	r.Submitted = slices.DeleteFunc(r.Submitted, func(s Submission) bool {
 		o, ok := findObligation(merged, s.PeriodKey)
@@ -675,6 +718,15 @@ func (r *Record) apply(obs []vat.Obligation, from vat.Date, at time.Time) []Even
 		return !ok || o.Fulfilled()
 	})
 	return events
+}
+
+func findObligationEnding(obs []vat.Obligation, end vat.Date) (vat.Obligation, bool) {
+	for _, o := range obs {
+		if o.End == end {
+			return o, true
+		}
+	}
+	return vat.Obligation{}, false
 }
 
 func findObligation(obs []vat.Obligation, k vat.PeriodKey) (vat.Obligation, bool) {

@@ -110,10 +110,12 @@ func TestSubmittedReturnIsWatchedUntilFulfilledAndNeverOverdue(t *testing.T) {
 	require.NoError(t, r.p.Submitted(ctx, vrnA, "25A2", at("2025-08-07 15:00")))
 	next := r.step(t, at("2025-08-07 15:00"))
 	assert.Equal(t, at("2025-08-08 07:00"), next)
-	// HMRC is late: still open at 07:00, and past the due date.
+	// HMRC is late: still open at 07:00, and past the due date. HMRC
+	// updates obligations overnight on working days: the next look is on
+	// Monday morning.
 	next = r.step(t, next)
 	assert.Empty(t, r.evs.take(), "a return filed through the software is not reported overdue")
-	assert.Equal(t, at("2025-08-08 13:00"), next)
+	assert.Equal(t, at("2025-08-11 07:00"), next)
 	r.hmrc.set(vrnA, fulfilled(q2, "2025-08-07"))
 	r.step(t, next)
 	assert.Equal(t, []string{"fulfilled 25A2"}, kinds(r.evs.take()))
@@ -143,21 +145,61 @@ func TestReturnFiledElsewhereIsSeenTheDayAfterTheDueDate(t *testing.T) {
 	assert.Equal(t, []string{"fulfilled 25A2"}, kinds(r.evs.take()))
 }
 
-func TestOverdueIsReportedOnceThenWatchedDaily(t *testing.T) {
+func TestOverdueIsReportedOnceThenWatched(t *testing.T) {
 	r := newRig(t, at("2025-07-02 10:00"), agentsync.NewMemoryStore())
-	q2 := quarter("25A2", "2025-04-01", "2025-06-30")
+	q2 := quarter("25A2", "2025-04-01", "2025-06-30") // due Thursday 7 August
 	r.hmrc.set(vrnA, q2)
 	require.NoError(t, r.p.Add(context.Background(), vrnA))
 	r.step(t, r.clk.Now())
 	r.evs.take()
 	next := r.step(t, at("2025-08-08"+vrnALook))
 	assert.Equal(t, []string{"overdue 25A2"}, kinds(r.evs.take()))
-	assert.Equal(t, at("2025-08-09"+vrnALook), next)
+	// A return filed late on Thursday shows on Friday morning, before this
+	// look; HMRC may be a working day late: Monday morning.
+	assert.Equal(t, at("2025-08-11 07:00"), next)
 	next = r.step(t, next)
 	assert.Empty(t, r.evs.take(), "reported once")
-	r.hmrc.set(vrnA, fulfilled(q2, "2025-08-09"))
+	assert.Equal(t, at("2025-08-14 07:00"), next, "then every three days")
+	r.hmrc.set(vrnA, fulfilled(q2, "2025-08-12"))
 	r.step(t, next)
 	assert.Equal(t, []string{"fulfilled 25A2"}, kinds(r.evs.take()))
+}
+
+func TestOverdueOnAFridayIsLookedForWhenALateReturnWouldShow(t *testing.T) {
+	r := newRig(t, at("2025-10-02 10:00"), agentsync.NewMemoryStore())
+	q3 := quarter("25A3", "2025-07-01", "2025-09-30") // due Friday 7 November
+	r.hmrc.set(vrnA, q3)
+	require.NoError(t, r.p.Add(context.Background(), vrnA))
+	r.step(t, r.clk.Now())
+	r.evs.take()
+	next := r.step(t, at("2025-11-08"+vrnALook))
+	assert.Equal(t, []string{"overdue 25A3"}, kinds(r.evs.take()))
+	// Filed on Friday evening, it would show on Tuesday morning; then
+	// Wednesday, in case HMRC is a day late.
+	assert.Equal(t, at("2025-11-11 07:00"), next)
+	next = r.step(t, next)
+	assert.Equal(t, at("2025-11-12 07:00"), next)
+	r.hmrc.set(vrnA, fulfilled(q3, "2025-11-07"))
+	r.step(t, next)
+	assert.Equal(t, []string{"fulfilled 25A3"}, kinds(r.evs.take()))
+	assert.Len(t, r.hmrc.callTimes(), 4, "no look at the weekend")
+}
+
+func TestOverdueOfAClientFilingHereIsLookedAtFortnightly(t *testing.T) {
+	r := newRig(t, at("2025-07-02 10:00"), agentsync.NewMemoryStore())
+	q1 := quarter("25A1", "2025-01-01", "2025-03-31")
+	q2 := quarter("25A2", "2025-04-01", "2025-06-30") // due 7 August
+	r.hmrc.set(vrnA, fulfilled(q1, "2025-05-01"), q2)
+	ctx := context.Background()
+	require.NoError(t, r.p.Add(ctx, vrnA))
+	r.step(t, r.clk.Now())
+	r.evs.take()
+	// The software filed the client's last return: it will be told when
+	// it files this one, so an overdue obligation is looked at rarely.
+	require.NoError(t, r.p.Submitted(ctx, vrnA, "25A1", at("2025-04-30 10:00")))
+	next := r.step(t, at("2025-08-08"+vrnALook))
+	assert.Equal(t, []string{"overdue 25A2"}, kinds(r.evs.take()))
+	assert.Equal(t, at("2025-08-22"+vrnALook), next)
 }
 
 func TestRevokedClientIsReportedAndParked(t *testing.T) {
@@ -412,3 +454,84 @@ func TestOptionalDataFailureIsRetriedLater(t *testing.T) {
 	assert.Equal(t, []string{"liabilities"}, r.hmrc.takeExtraCalls())
 	assert.Equal(t, []string{"liabilities "}, kinds(r.evs.take()))
 }
+
+func TestAnnouncedPeriodIsLookedForTheDayAfterItEnds(t *testing.T) {
+	r := newRig(t, at("2025-05-01 10:00"), agentsync.NewMemoryStore())
+	q1 := fulfilled(quarter("25A1", "2025-01-01", "2025-03-31"), "2025-04-20")
+	r.hmrc.set(vrnA, q1)
+	ctx := context.Background()
+	require.NoError(t, r.p.Add(ctx, vrnA))
+	next := r.step(t, r.clk.Now())
+	assert.Equal(t, at("2025-07-01"+vrnALook), next, "predicted: the quarter's end")
+	// The client deregisters on 15 May: its last period ends then.
+	require.NoError(t, r.p.Expect(ctx, vrnA, date("2025-05-15")))
+	require.NoError(t, r.p.Expect(ctx, vrnA, date("2025-05-15")), "announcing twice is harmless")
+	next = r.step(t, at("2025-05-10 10:00"))
+	assert.Equal(t, at("2025-05-16"+vrnALook), next)
+	final := quarter("25A2", "2025-04-01", "2025-05-15")
+	r.hmrc.set(vrnA, q1, final)
+	next = r.step(t, next)
+	assert.Equal(t, []string{"new obligation 25A2"}, kinds(r.evs.take()))
+	recs, err := r.p.Records(ctx)
+	require.NoError(t, err)
+	assert.Empty(t, recs[0].Expected, "forgotten once listed")
+	// Nothing follows a period cut short: the next look is its due date.
+	assert.Equal(t, agentsync.ReasonDue, recs[0].NextReason)
+	assert.Equal(t, dateTimeAt(final.Due.AddDays(1), vrnALook), next)
+	r.hmrc.set(vrnA, q1, fulfilled(final, "2025-06-01"))
+	r.step(t, at("2025-06-02 10:00"))
+	next = r.step(t, next)
+	assert.Equal(t, []string{"fulfilled 25A2"}, kinds(r.evs.take()))
+	recs, err = r.p.Records(ctx)
+	require.NoError(t, err)
+	assert.Equal(t, agentsync.ReasonSweep, recs[0].NextReason, "only the safety sweep after a final period")
+}
+
+func TestAnnouncedFirstPeriodReplacesTheMonthlyLooks(t *testing.T) {
+	r := newRig(t, at("2025-05-10 10:00"), agentsync.NewMemoryStore())
+	ctx := context.Background()
+	require.NoError(t, r.p.Add(ctx, vrnA)) // newly registered: nothing listed yet
+	next := r.step(t, r.clk.Now())
+	assert.Equal(t, at("2025-06-01"+vrnALook), next, "unannounced: every month's end")
+	require.NoError(t, r.p.Expect(ctx, vrnA, date("2025-07-31")))
+	next = r.step(t, r.clk.Now())
+	assert.Equal(t, at("2025-08-01"+vrnALook), next)
+	first := quarter("25A3", "2025-05-10", "2025-07-31")
+	r.hmrc.set(vrnA, first)
+	r.step(t, next)
+	assert.Equal(t, []string{"new obligation 25A3"}, kinds(r.evs.take()))
+	assert.Len(t, r.hmrc.callTimes(), 2)
+}
+
+func TestAnnouncedPeriodThatNeverComesIsGivenUp(t *testing.T) {
+	r := newRig(t, at("2025-05-10 10:00"), agentsync.NewMemoryStore())
+	ctx := context.Background()
+	require.NoError(t, r.p.Add(ctx, vrnA))
+	r.step(t, r.clk.Now())
+	require.NoError(t, r.p.Expect(ctx, vrnA, date("2025-07-31")))
+	next := r.step(t, r.clk.Now())
+	var looks []time.Time
+	for next.Before(at("2025-08-31 00:00")) {
+		looks = append(looks, next)
+		next = r.step(t, next)
+	}
+	require.NotEmpty(t, looks)
+	assert.Equal(t, at("2025-08-01"+vrnALook), looks[0])
+	assert.LessOrEqual(t, len(looks), 6, "a few looks in the week after, not daily: %v", looks)
+	assert.True(t, looks[len(looks)-1].Before(at("2025-08-10 00:00")), "given up after a week: %v", looks)
+	recs, err := r.p.Records(ctx)
+	require.NoError(t, err)
+	assert.Empty(t, recs[0].Expected)
+	assert.Equal(t, at("2025-09-01"+vrnALook), next, "back to every month's end")
+}
+
+func TestExpectRefusesBadInput(t *testing.T) {
+	r := newRig(t, at("2025-05-10 10:00"), agentsync.NewMemoryStore())
+	ctx := context.Background()
+	assert.ErrorContains(t, r.p.Expect(ctx, vrnA, date("2025-08-31")), "not watched")
+	require.NoError(t, r.p.Add(ctx, vrnA))
+	assert.ErrorContains(t, r.p.Expect(ctx, vrnA, vat.Date{}), "zero end date")
+	assert.Empty(t, r.hmrc.callTimes(), "no call for bad input")
+}
+
+func dateTimeAt(d vat.Date, clock string) time.Time { return at(d.String() + clock) }

@@ -17,19 +17,16 @@ const (
 	newRetryFor      = 7 * 24 * time.Hour
 	showHour         = 6 * time.Hour // HMRC shows fulfilment in the morning
 	showMargin       = time.Hour
-	submittedRetry   = 6 * time.Hour
 	submittedFor     = 14 * 24 * time.Hour
 	submittedForget  = 60 * 24 * time.Hour
-	overdueDaily     = 3 * 24 * time.Hour
 	overdueSlow      = 3 * 24 * time.Hour
-	overdueHere      = 7 * 24 * time.Hour
+	overdueHere      = 14 * 24 * time.Hour
 	overdueFor       = 56 * 24 * time.Hour
 	backoffFirst     = 5 * time.Minute
 	backoffMax       = 6 * time.Hour
 	day              = 24 * time.Hour
 	defaultSweep     = 90 * 24 * time.Hour
-	nightStart       = 14 * time.Hour // HMRC updates obligations overnight: retries at 07:00 and 13:00 only
-	nightEnd         = showHour + showMargin
+	morning          = showHour + showMargin // HMRC updates obligations overnight: retries at 07:00
 	sweepJitterShare = 0.2
 )
 
@@ -82,8 +79,10 @@ func periodMonths(o vat.Obligation) (int, bool) {
 // show next: the period after the latest known one, from the length of the
 // latest regular period (1, 3 or 12 months); or the latest known one itself
 // when it has not ended on today (HMRC may list a period before it ends; a
-// new one then comes when it ends).
-func predictNextEnd(obs []vat.Obligation, today vat.Date) vat.Date {
+// new one then comes when it ends). It predicts nothing (false) after a
+// final period: one that starts on a month's first day but ends before the
+// month's last, cut short by a deregistration.
+func predictNextEnd(obs []vat.Obligation, today vat.Date) (vat.Date, bool) {
 	latest := obs[0]
 	for _, o := range obs[1:] {
 		if o.End.After(latest.End) {
@@ -91,7 +90,10 @@ func predictNextEnd(obs []vat.Obligation, today vat.Date) vat.Date {
 		}
 	}
 	if !latest.End.Before(today) {
-		return latest.End
+		return latest.End, true
+	}
+	if latest.Start.Day() == 1 && latest.End.AddDays(1).Day() != 1 {
+		return vat.Date{}, false
 	}
 	months := 0
 	var newest vat.Date
@@ -111,21 +113,28 @@ func predictNextEnd(obs []vat.Obligation, today vat.Date) vat.Date {
 			months = 12
 		}
 	}
-	return latest.End.AddDays(1).AddMonths(months).AddDays(-1)
+	return latest.End.AddDays(1).AddMonths(months).AddDays(-1), true
 }
 
-// daytime moves t from 14:00–07:00 UTC to the next 07:00: HMRC updates
-// obligations in the morning, so the retries after a return is filed are
-// at 07:00 and 13:00.
-func daytime(t time.Time) time.Time {
+// nextMorning returns 07:00 UTC on the first working day (Monday to
+// Friday) after t: HMRC updates obligations overnight on working days, so a
+// return that is not shown fulfilled in the morning is looked for again the
+// next working morning.
+func nextMorning(t time.Time) time.Time {
 	d := vat.DateOf(t)
-	switch since := t.Sub(dateTime(d, 0)); {
-	case since >= nightStart:
-		return dateTime(d.AddDays(1), nightEnd)
-	case since < nightEnd:
-		return dateTime(d, nightEnd)
+	if t.Before(dateTime(d, morning)) && workingDay(d) {
+		return dateTime(d, morning)
 	}
-	return t
+	d = d.AddDays(1)
+	for !workingDay(d) {
+		d = d.AddDays(1)
+	}
+	return dateTime(d, morning)
+}
+
+func workingDay(d vat.Date) bool {
+	wd := d.Time(time.UTC).Weekday()
+	return wd != time.Saturday && wd != time.Sunday
 }
 
 // lookTime is the time of day of a client's checks after a period's end and
@@ -170,18 +179,29 @@ func nextFetch(r *Record, sweep time.Duration, extras bool) (time.Time, string) 
 			next, reason = t, why
 		}
 	}
-	// A new obligation after the next period's end.
-	if len(r.Obligations) == 0 {
-		m := vat.DateOf(last.Add(-look))
-		firstOfNext := vat.NewDate(m.Year(), m.Month()+1, 1)
-		consider(dateTime(firstOfNext, look), ReasonPeriodEnd)
-	} else {
-		t := dateTime(predictNextEnd(r.Obligations, vat.DateOf(last)).AddDays(1), look)
+	// A new obligation after the next period's end: the one announced
+	// (Expect), or the one the client's history predicts.
+	lookFor := func(end vat.Date) {
+		t := dateTime(end.AddDays(1), look)
 		switch {
 		case t.After(last):
 			consider(t, ReasonPeriodEnd)
 		case last.Before(t.Add(newRetryFor)): // not there yet: again, less and less often
 			consider(last.Add(max(newRetry, last.Sub(t))), ReasonPeriodEnd)
+		}
+	}
+	for _, end := range r.Expected {
+		lookFor(end)
+	}
+	switch {
+	case len(r.Obligations) == 0 && len(r.Expected) == 0:
+		// No period known yet: the day after every month's end.
+		m := vat.DateOf(last.Add(-look))
+		firstOfNext := vat.NewDate(m.Year(), m.Month()+1, 1)
+		consider(dateTime(firstOfNext, look), ReasonPeriodEnd)
+	case len(r.Obligations) > 0:
+		if end, ok := predictNextEnd(r.Obligations, vat.DateOf(last)); ok {
+			lookFor(end)
 		}
 	}
 	// Liabilities, payments and penalties (a visit fetches obligations too).
@@ -199,7 +219,7 @@ func nextFetch(r *Record, sweep time.Duration, extras bool) (time.Time, string) 
 		case t.After(last):
 			consider(t, ReasonSubmitted)
 		case last.Before(s.At.Add(submittedFor)):
-			consider(daytime(last.Add(submittedRetry)), ReasonSubmitted)
+			consider(nextMorning(last), ReasonSubmitted)
 		}
 	}
 	// Due dates of the open obligations not filed through the software.
@@ -215,13 +235,21 @@ func nextFetch(r *Record, sweep time.Duration, extras bool) (time.Time, string) 
 			if last.Before(t.Add(overdueFor)) {
 				consider(last.Add(overdueHere), ReasonOverdue)
 			}
-		case last.Before(t.Add(overdueDaily - time.Hour)):
-			consider(last.Add(day), ReasonOverdue)
+		case last.Before(lateShown(o.Due)): // a return filed on the due date may show later
+			consider(lateShown(o.Due), ReasonOverdue)
+		case last.Before(nextMorning(lateShown(o.Due))): // or a working day later still
+			consider(nextMorning(lateShown(o.Due)), ReasonOverdue)
 		case last.Before(t.Add(overdueFor)):
 			consider(last.Add(overdueSlow), ReasonOverdue)
 		}
 	}
 	return next, reason
+}
+
+// lateShown returns when HMRC is expected to show a return filed late on
+// due (the last day for it) as fulfilled, with the margin of the checks.
+func lateShown(due vat.Date) time.Time {
+	return ExpectedFulfilment(dateTime(due, 23*time.Hour)).Add(showMargin)
 }
 
 func (r *Record) submitted(k vat.PeriodKey) bool {

@@ -26,10 +26,14 @@ type Record struct {
 	// Submitted holds the returns filed through the software whose
 	// fulfilment HMRC does not show yet.
 	Submitted []Submission `json:"submitted,omitempty"`
-	// FilesHere is true when the last return HMRC showed fulfilled had been
-	// filed through the software (Submitted), so that an open obligation
-	// past its due date is likely to be filed here too and is checked less
-	// often.
+	// Expected holds the ends of periods the application announced
+	// (Planner.Expect) whose obligations HMRC does not list yet.
+	Expected []vat.Date `json:"expected,omitempty"`
+	// FilesHere is true when the client's last return was filed through
+	// the software: set when the application reports one
+	// (Planner.Submitted), cleared when HMRC shows a return fulfilled that
+	// the software did not file. An open obligation past its due date is
+	// then likely to be filed here too, and is checked less often.
 	FilesHere bool `json:"filesHere,omitempty"`
 	// Overdue lists the period keys already reported overdue.
 	Overdue []vat.PeriodKey `json:"overdue,omitempty"`
@@ -129,6 +133,7 @@ func cloneRecord(r Record) Record {
 	r.Obligations = append([]vat.Obligation(nil), r.Obligations...)
 	r.Submitted = append([]Submission(nil), r.Submitted...)
 	r.Overdue = append([]vat.PeriodKey(nil), r.Overdue...)
+	r.Expected = append([]vat.Date(nil), r.Expected...)
 	r.Liabilities = append([]vat.Liability(nil), r.Liabilities...)
 	r.Payments = append([]vat.Payment(nil), r.Payments...)
 	return r

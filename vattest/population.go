@@ -109,6 +109,12 @@ const (
 	HappeningRegistered HappeningKind = iota + 1
 	// HappeningFiled: a return was filed through the agent's software.
 	HappeningFiled
+	// HappeningAnnounced: the agent learns of a period the client's history
+	// does not predict, with its end (Happening.PeriodEnd): the first
+	// period of a new registration (on the registration certificate), the
+	// first after a change of filing pattern, or the last one, which ends on
+	// the deregistration date.
+	HappeningAnnounced
 )
 
 // Happening is returned by [Population.AdvanceTo] for the application to act
@@ -118,8 +124,11 @@ type Happening struct {
 	Kind HappeningKind
 	// VRN is the client concerned.
 	VRN string
-	// PeriodKey is the period of the return filed.
+	// PeriodKey is the period of the return filed (HappeningFiled).
 	PeriodKey string
+	// PeriodEnd is the end of the period announced (HappeningAnnounced),
+	// at midnight UTC.
+	PeriodEnd time.Time
 	// At is when it happened.
 	At time.Time
 }
@@ -132,6 +141,7 @@ const (
 	evFiled
 	evShow
 	evRevoke
+	evAnnounce
 )
 
 type popEvent struct {
@@ -150,6 +160,7 @@ type popPeriod struct {
 	filed, show time.Time
 	software    bool
 	irregular   bool
+	announce    time.Time // when the agent learns of it; zero if it is predictable
 }
 
 // Population is a simulated agent's portfolio on a Server: thousands of
@@ -262,6 +273,9 @@ func (s *Server) NewPopulation(opts PopulationOptions) (*Population, error) {
 			if pp.show.After(opts.Start) {
 				p.events = append(p.events, popEvent{at: pp.show, kind: evShow, org: i, ob: pp})
 			}
+			if pp.announce.After(opts.Start) {
+				p.events = append(p.events, popEvent{at: pp.announce, kind: evAnnounce, org: i, ob: pp})
+			}
 		}
 	}
 	for i := range p.events {
@@ -331,6 +345,14 @@ func (p *Population) plan(c *PopulationClient, rng *mrand.Rand, horizon time.Tim
 			}
 		}
 		pp := &popPeriod{start: cur, end: end, irregular: irregular}
+		switch {
+		case final:
+			pp.announce = c.Deregistered
+		case irregular && !c.PatternChanged.IsZero() && irregularAfter == 1:
+			pp.announce = c.PatternChanged // the first period of the new pattern
+		case irregular && len(out) == 0 && !c.Registered.IsZero():
+			pp.announce = c.Registered
+		}
 		pp.key = popKey(end, months)
 		pp.due = dueDate(end)
 		if months == 12 {
@@ -480,6 +502,10 @@ func (p *Population) AdvanceTo(t time.Time) []Happening {
 			if record {
 				p.changes = append(p.changes, Change{VRN: c.VRN, PeriodKey: ev.ob.key, Kind: ChangeNewObligation, At: ev.at,
 					Due: ev.ob.due.Time(), Irregular: ev.ob.irregular, Observable: observable})
+			}
+		case evAnnounce:
+			if observable {
+				out = append(out, Happening{Kind: HappeningAnnounced, VRN: c.VRN, PeriodEnd: ev.ob.end.Time(), At: ev.at})
 			}
 		case evFiled:
 			if observable {

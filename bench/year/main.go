@@ -38,11 +38,12 @@ func run(ctx context.Context, args []string, stdout, stderr io.Writer) error {
 	fs.SetOutput(stderr)
 	clients := fs.Int("clients", 10000, "clients at the start (about 6% more register during the year)")
 	days := fs.Int("days", 365, "days simulated and measured")
-	tail := fs.Int("tail", 45, "days simulated after the measured ones, so that late changes can still be seen")
+	tail := fs.Int("tail", 100, "days simulated after the measured ones, so that late changes can still be seen (more than the longest gap between two fetches of a client, the 90-day sweep + 10%)")
 	seed := fs.Uint64("seed", 1, "the population's seed")
 	sample := fs.Int("sweep-sample", 300, "clients the daily sweep is run on (0: none); its calls are scaled to the whole portfolio")
 	quiet := fs.Bool("q", false, "no progress on standard error")
 	extras := fs.Bool("extras", false, "also follow liabilities, payments and penalties (the planner's optional schedules)")
+	untold := fs.Bool("untold", true, "also run the planner without telling it the periods the agent learns of (Planner.Expect)")
 	fs.Usage = func() {
 		fmt.Fprintln(stderr, "Usage: go run ./bench/year [flags]\n\nRuns a simulated year with the agentsync planner and with a daily sweep, and prints both.\nNo environment variables are read.\n\nFlags:")
 		fs.PrintDefaults()
@@ -66,7 +67,18 @@ func run(ctx context.Context, args []string, stdout, stderr io.Writer) error {
 		return err
 	}
 	plannerTook := time.Since(started)
+	pf.Strategy = "planner, told of announced periods"
 	figs := []Figures{pf}
+	if *untold {
+		uo := o
+		uo.Untold, uo.Progress = true, progress("planner, untold")
+		uf, err := runPlanner(ctx, uo)
+		if err != nil {
+			return err
+		}
+		uf.Strategy = "planner, told nothing"
+		figs = append(figs, uf)
+	}
 	var sweepTook time.Duration
 	if *sample > 0 {
 		started = time.Now()

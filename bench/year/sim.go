@@ -10,6 +10,7 @@ import (
 	"errors"
 	"fmt"
 	"slices"
+	"sort"
 	"sync"
 	"time"
 
@@ -24,12 +25,16 @@ import (
 type Options struct {
 	Clients int       // clients at the start
 	Days    int       // recorded window (365)
-	Tail    int       // days simulated after it (45)
+	Tail    int       // days simulated after it (100: longer than the sweep)
 	Seed    uint64    // the population's seed
 	Start   time.Time // midnight UTC; zero: 2025-01-06
 	// Sample, when positive, watches only every client whose index is a
 	// multiple of Clients/Sample (for the daily sweep, whose cost is high).
 	Sample int
+	// Untold keeps from the planner what the agent learns of the periods a
+	// client's history does not predict (vattest.HappeningAnnounced): the
+	// planner must find them by itself.
+	Untold bool
 	// Extras turns on the planner's optional liabilities, payments and
 	// penalties schedules.
 	Extras bool
@@ -57,6 +62,7 @@ type Figures struct {
 	Overdue          int     // overdue reports in the window
 	Revoked          int     // clients who withdrew the agent's authority in the window
 	AccessLost       int     // of those, reported
+	AccessLostAfter  Stats   // from the withdrawal to its report
 	// FirstFetches counts the calls that read a client for the first time
 	// (once in a client's life, not once a year).
 	FirstFetches         int
@@ -68,10 +74,11 @@ type Figures struct {
 
 // Stats summarises staleness.
 type Stats struct {
-	N      int
-	Median time.Duration
-	P95    time.Duration
-	Worst  time.Duration
+	N       int
+	OverDay int // how many took more than 24 hours
+	Median  time.Duration
+	P95     time.Duration
+	Worst   time.Duration
 }
 
 func stats(ds []time.Duration) Stats {
@@ -79,7 +86,8 @@ func stats(ds []time.Duration) Stats {
 		return Stats{}
 	}
 	slices.Sort(ds)
-	return Stats{N: len(ds), Median: ds[len(ds)/2], P95: ds[len(ds)*95/100], Worst: ds[len(ds)-1]}
+	over := len(ds) - sort.Search(len(ds), func(i int) bool { return ds[i] > 24*time.Hour })
+	return Stats{N: len(ds), OverDay: over, Median: ds[len(ds)/2], P95: ds[len(ds)*95/100], Worst: ds[len(ds)-1]}
 }
 
 // clock is the simulated clock shared by the server, the client and the
@@ -297,6 +305,10 @@ func runPlanner(ctx context.Context, o Options) (Figures, error) {
 				err = p.Add(ctx, vat.VRN(h.VRN))
 			case vattest.HappeningFiled:
 				err = p.Submitted(ctx, vat.VRN(h.VRN), vat.PeriodKey(h.PeriodKey), h.At)
+			case vattest.HappeningAnnounced:
+				if !o.Untold {
+					err = p.Expect(ctx, vat.VRN(h.VRN), vat.DateOf(h.PeriodEnd))
+				}
 			}
 			if err != nil {
 				return Figures{}, err
@@ -415,6 +427,7 @@ func (w *world) measure(name string, watch map[string]bool, reports map[key][]re
 	window := w.end.Sub(w.start)
 	f.BudgetShare = float64(f.Calls) / (3 * window.Seconds())
 	var clientYears float64
+	var lost []time.Duration
 	for _, c := range w.pop.Clients() {
 		if !watch[c.VRN] || !c.Registered.IsZero() && !c.Registered.Before(w.end) {
 			continue
@@ -426,8 +439,9 @@ func (w *world) measure(name string, watch map[string]bool, reports map[key][]re
 		}
 		if !c.AccessRevoked.IsZero() && c.AccessRevoked.Before(w.end) {
 			f.Revoked++
-			if len(reports[key{c.VRN, ""}]) > 0 {
+			if rs := reports[key{c.VRN, ""}]; len(rs) > 0 {
 				f.AccessLost++
+				lost = append(lost, rs[0].at.Sub(c.AccessRevoked))
 			}
 			to = c.AccessRevoked
 		}
@@ -494,6 +508,7 @@ func (w *world) measure(name string, watch map[string]bool, reports map[key][]re
 		}
 	}
 	f.New, f.NewIrregular, f.FulfilSoftware, f.FulfilElsewhere, f.FulfilLate = stats(news), stats(irr), stats(soft), stats(elsewhere), stats(late)
+	f.AccessLostAfter = stats(lost)
 	return f
 }
 
@@ -512,6 +527,12 @@ func table(fs ...Figures) string {
 		}
 		return fmt.Sprintf("%s / %s (n=%d)", hours(s.Median), hours(s.Worst), s.N)
 	}
+	stOver := func(s Stats) string {
+		if s.N == 0 {
+			return "–"
+		}
+		return fmt.Sprintf("%s / %s (n=%d, %d after more than 24 h)", hours(s.Median), hours(s.Worst), s.N, s.OverDay)
+	}
 	out := row("", func(f Figures) string { return f.Strategy })
 	out += row("---", func(Figures) string { return "---" })
 	out += row("clients watched", func(f Figures) string { return fmt.Sprint(f.Clients) })
@@ -528,13 +549,14 @@ func table(fs ...Figures) string {
 	out += row("changes (observable)", func(f Figures) string { return fmt.Sprint(f.Changes) })
 	out += row("changes missed", func(f Figures) string { return fmt.Sprint(f.Missed) })
 	out += row("new obligation: median / worst", func(f Figures) string { return st(f.New) })
-	out += row("new obligation, irregular period: median / worst", func(f Figures) string { return st(f.NewIrregular) })
+	out += row("new obligation, irregular period: median / worst", func(f Figures) string { return stOver(f.NewIrregular) })
 	out += row("fulfilment, filed through the software", func(f Figures) string { return st(f.FulfilSoftware) })
 	out += row("fulfilment, filed elsewhere on time", func(f Figures) string { return st(f.FulfilElsewhere) })
 	out += row("fulfilment, filed late", func(f Figures) string { return st(f.FulfilLate) })
 	out += row("on-time returns shown but not seen by the day after due", func(f Figures) string { return fmt.Sprint(f.ElsewhereLateDay) })
 	out += row("overdue reports / false (HMRC already showed it)", func(f Figures) string { return fmt.Sprintf("%d / %d", f.Overdue, f.FalseOverdue) })
 	out += row("access withdrawn / reported", func(f Figures) string { return fmt.Sprintf("%d / %d", f.Revoked, f.AccessLost) })
+	out += row("withdrawal reported after: median / worst", func(f Figures) string { return st(f.AccessLostAfter) })
 	return out
 }
 
