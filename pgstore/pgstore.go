@@ -1,25 +1,36 @@
-// Package pgstore keeps the OAuth 2.0 tokens of many HMRC users in
-// PostgreSQL, for applications that run several instances (on one machine
-// or many) over one database.
+// Package pgstore keeps the OAuth 2.0 tokens of many HMRC users, and the
+// records of agentsync planners, in PostgreSQL, for applications that run
+// several instances (on one machine or many) over one database.
 //
-// A Store owns one table (vat_tokens by default), created or migrated by
-// New. Store.User returns the vat.TokenStore of one user, which also
-// implements vat.TokenStoreLocker: vat.UserTokenSource holds its lock from
-// reading the token to saving the refreshed one, so that only one instance
-// ever spends a user's single-use refresh token. The lock is a PostgreSQL
-// session advisory lock held on a connection of its own: if the process
-// holding it dies, PostgreSQL ends the session and the lock is free again.
+// A Store owns one table (vat_tokens by default, with <name>_schema and
+// <name>_planner beside it), created or migrated by New. Store.User returns
+// the vat.TokenStore of one user, which also implements
+// vat.TokenStoreLocker: vat.UserTokenSource holds its lock from reading the
+// token to saving the refreshed one, so that only one instance ever spends
+// a user's single-use refresh token. The lock is a PostgreSQL session
+// advisory lock held on a connection of its own: if the process holding it
+// dies, PostgreSQL ends the session and the lock is free again.
 //
-// Tokens are encrypted at rest with AES-256-GCM under keys the application
-// supplies (WithKeys). Each row names the ID of the key it was written
-// with, so keys can be rotated: give the new key first and the old ones
-// after; rows are read with whichever key wrote them and written again
-// with the first key when they are next saved (every refresh saves). A Store
-// refuses to start without a key unless told to keep plain text
-// (AllowPlaintext).
+// Store.Planner returns the agentsync.Store of one agentsync.Planner,
+// scoped by an owner (the agent firm's ID in a multi-tenant application), so
+// that a planner restarted on any instance resumes its schedule instead of
+// fetching every client again. Its records are kept in the table
+// <name>_planner, one row per owner and VRN, encrypted as tokens are. The
+// store does not make two planners on one owner cooperate: run one planner
+// per owner at a time.
 //
-// Errors never contain tokens or keys, and the types holding keys print
-// them as [REDACTED].
+// Tokens and planner records are encrypted at rest with AES-256-GCM under
+// keys the application supplies (WithKeys), bound to their user (a token)
+// or to their owner and VRN (a record), so that a row copied to another
+// fails to decrypt. Each row names the ID of the key it was written with,
+// so keys can be rotated: give the new key first and the old ones after;
+// rows are read with whichever key wrote them and written again with the
+// first key when they are next saved (every refresh saves a token, every
+// fetch a record). A Store refuses to start without a key unless told to
+// keep plain text (AllowPlaintext).
+//
+// Errors never contain tokens, records or keys, and the types holding keys
+// print them as [REDACTED].
 package pgstore
 
 import (
@@ -43,8 +54,8 @@ import (
 	"github.com/go-mtd/vat"
 )
 
-// Key is an AES-256 key for encrypting tokens at rest, with the ID stored
-// beside each row it encrypts. It prints as its ID only.
+// Key is an AES-256 key for encrypting tokens and planner records at rest,
+// with the ID stored beside each row it encrypts. It prints as its ID only.
 type Key struct {
 	// ID names the key in each row it encrypts: 1 to 64 ASCII letters,
 	// digits, '.', '_' or '-'. Never reuse an ID for different key bytes.
@@ -82,7 +93,8 @@ var keyIDPattern = regexp.MustCompile(`^[A-Za-z0-9._-]{1,64}$`)
 
 // WithTable sets the name of the table (default vat_tokens): lower-case
 // letters, digits and '_', at most 48 characters. Its migration record is
-// kept in the table <name>_schema.
+// kept in the table <name>_schema, and planner records (Store.Planner) in
+// <name>_planner.
 func WithTable(name string) Option {
 	return func(c *config) error {
 		if !identPattern.MatchString(name) {
@@ -93,9 +105,9 @@ func WithTable(name string) Option {
 	}
 }
 
-// WithKeys sets the keys that encrypt tokens: the first writes, all of them
-// read. Add a new key at the front to rotate; drop an old one only once no
-// row names it any more (Store.KeyUsage tells).
+// WithKeys sets the keys that encrypt tokens and planner records: the first
+// writes, all of them read. Add a new key at the front to rotate; drop an
+// old one only once no row names it any more (Store.KeyUsage tells).
 func WithKeys(keys ...Key) Option {
 	return func(c *config) error {
 		if len(keys) == 0 {
@@ -122,9 +134,9 @@ func WithKeys(keys ...Key) Option {
 	}
 }
 
-// AllowPlaintext lets a Store without keys keep tokens as plain JSON. Use
-// it only where the database itself is encrypted and access to it is as
-// closely held as the keys would be.
+// AllowPlaintext lets a Store without keys keep tokens and planner records
+// as plain JSON (with the key ID ""). Use it only where the database itself
+// is encrypted and access to it is as closely held as the keys would be.
 func AllowPlaintext() Option {
 	return func(c *config) error {
 		c.plaintext = true
@@ -165,7 +177,9 @@ func (s *Store) Format(f fmt.State, _ rune) {
 	_, _ = fmt.Fprintf(f, "pgstore.Store{table: %s, keys: [REDACTED]}", s.table)
 }
 
-// schemaVersion is the newest migration this package knows.
+// migrations are the schema's versions in order: migrations[v-1] takes a
+// table from version v-1 to v. Never change one that was released; add the
+// next.
 var migrations = []string{
 	// 1: one row per user.
 	`CREATE TABLE {t} (
@@ -173,6 +187,15 @@ var migrations = []string{
 		key_id     text NOT NULL,
 		token      bytea NOT NULL,
 		updated_at timestamptz NOT NULL DEFAULT now()
+	)`,
+	// 2: planner records (Store.Planner), one row per owner and VRN.
+	`CREATE TABLE {t}_planner (
+		owner      text,
+		vrn        text,
+		key_id     text NOT NULL,
+		record     bytea NOT NULL,
+		updated_at timestamptz NOT NULL DEFAULT now(),
+		PRIMARY KEY (owner, vrn)
 	)`,
 }
 
@@ -182,6 +205,11 @@ var migrations = []string{
 // Concurrent calls from several instances are safe: the migration runs under
 // a transaction-scoped advisory lock.
 func New(ctx context.Context, pool *pgxpool.Pool, opts ...Option) (*Store, error) {
+	return newStore(ctx, pool, len(migrations), opts)
+}
+
+// newStore is New, migrating the table to schema version target.
+func newStore(ctx context.Context, pool *pgxpool.Pool, target int, opts []Option) (*Store, error) {
 	if pool == nil {
 		return nil, errors.New("pgstore: New: nil pool")
 	}
@@ -219,10 +247,47 @@ func New(ctx context.Context, pool *pgxpool.Pool, opts ...Option) (*Store, error
 			s.write = sl
 		}
 	}
-	if err := s.migrate(ctx); err != nil {
+	if err := s.migrate(ctx, target); err != nil {
 		return nil, err
 	}
 	return s, nil
+}
+
+// seal encrypts plain with the write key, bound to the associated data
+// ad(keyID); without a write key (AllowPlaintext) it returns plain with the
+// key ID "".
+func (s *Store) seal(plain []byte, ad func(keyID string) []byte) (keyID string, data []byte, err error) {
+	sl := s.write
+	if sl == nil {
+		return "", plain, nil
+	}
+	nonce := make([]byte, sl.aead.NonceSize(), sl.aead.NonceSize()+len(plain)+sl.aead.Overhead())
+	if _, err := rand.Read(nonce); err != nil {
+		return "", nil, fmt.Errorf("pgstore: %w", err)
+	}
+	return sl.id, sl.aead.Seal(nonce, nonce, plain, ad(sl.id)), nil
+}
+
+// open returns the plain text of data, written with the key keyID ("":
+// plain text) and bound to ad(keyID). what names the value in errors (as
+// in: the token of user "u") and must not quote it.
+func (s *Store) open(keyID string, data []byte, ad func(keyID string) []byte, what string) ([]byte, error) {
+	if keyID == "" {
+		return data, nil // plain text: read it, and encrypt it on the next save
+	}
+	sl := s.read[keyID]
+	if sl == nil {
+		return nil, fmt.Errorf("%w: %s was encrypted with key ID %q, which this Store was not given", ErrUndecryptable, what, keyID)
+	}
+	ns := sl.aead.NonceSize()
+	if len(data) < ns+sl.aead.Overhead() {
+		return nil, fmt.Errorf("%w: %s is truncated", ErrUndecryptable, what)
+	}
+	plain, err := sl.aead.Open(nil, data[:ns], data[ns:], ad(keyID))
+	if err != nil {
+		return nil, fmt.Errorf("%w: %s fails authentication under key ID %q", ErrUndecryptable, what, keyID)
+	}
+	return plain, nil
 }
 
 func (s *Store) sql(q string) string {
@@ -238,7 +303,10 @@ func (s *Store) sql(q string) string {
 	return string(out)
 }
 
-func (s *Store) migrate(ctx context.Context) error {
+// migrate brings the table to version target (or leaves a newer one that
+// this package knows as it is). New migrates to the newest version; tests
+// migrate to older ones.
+func (s *Store) migrate(ctx context.Context, target int) error {
 	tx, err := s.pool.Begin(ctx)
 	if err != nil {
 		return fmt.Errorf("pgstore: migrating table %s: %w", s.table, err)
@@ -263,12 +331,12 @@ func (s *Store) migrate(ctx context.Context) error {
 	if version > len(migrations) {
 		return fmt.Errorf("pgstore: table %s is at schema version %d, newer than this package knows (%d): upgrade github.com/go-mtd/vat", s.table, version, len(migrations))
 	}
-	for v := version; v < len(migrations); v++ {
+	for v := version; v < target; v++ {
 		if _, err := tx.Exec(ctx, s.sql(migrations[v])); err != nil {
 			return fmt.Errorf("pgstore: migrating table %s to version %d: %w", s.table, v+1, err)
 		}
 	}
-	if _, err := tx.Exec(ctx, s.sql(`UPDATE {t}_schema SET version = $1`), len(migrations)); err != nil {
+	if _, err := tx.Exec(ctx, s.sql(`UPDATE {t}_schema SET version = $1`), max(version, target)); err != nil {
 		return fmt.Errorf("pgstore: migrating table %s: %w", s.table, err)
 	}
 	if err := tx.Commit(ctx); err != nil {
@@ -280,13 +348,17 @@ func (s *Store) migrate(ctx context.Context) error {
 // SchemaVersion returns the schema version New migrates a table to.
 func SchemaVersion() int { return len(migrations) }
 
-func checkUserKey(key string) error {
-	if key == "" || len(key) > 256 || !utf8.ValidString(key) {
-		return fmt.Errorf("pgstore: user key must be 1 to 256 bytes of UTF-8, got %d bytes", len(key))
+func checkUserKey(key string) error { return checkName("user key", key) }
+
+// checkName checks a user key or planner owner (field names it in the
+// error): 1 to 256 bytes of UTF-8 without NUL.
+func checkName(field, name string) error {
+	if name == "" || len(name) > 256 || !utf8.ValidString(name) {
+		return fmt.Errorf("pgstore: %s must be 1 to 256 bytes of UTF-8, got %d bytes", field, len(name))
 	}
-	for _, r := range key {
+	for _, r := range name {
 		if r == 0 {
-			return errors.New("pgstore: user key contains a NUL byte")
+			return fmt.Errorf("pgstore: %s contains a NUL byte", field)
 		}
 	}
 	return nil
@@ -314,12 +386,15 @@ func (s *Store) Delete(ctx context.Context, key string) error {
 }
 
 // KeyUsage returns how many rows each key ID encrypts ("" counts plain-text
-// rows), so that an old key can be dropped once no row names it.
+// rows), so that an old key can be dropped once no row names it. It counts
+// the rows of tokens and of planner records (of every owner) together.
 func (s *Store) KeyUsage(ctx context.Context) (map[string]int, error) {
-	rows, err := s.pool.Query(ctx, s.sql(`SELECT key_id, count(*) FROM {t} GROUP BY key_id`))
+	rows, err := s.pool.Query(ctx, s.sql(`SELECT key_id, count(*) FROM (
+		SELECT key_id FROM {t} UNION ALL SELECT key_id FROM {t}_planner) AS r GROUP BY key_id`))
 	if err != nil {
 		return nil, fmt.Errorf("pgstore: counting rows per key: %w", err)
 	}
+	defer rows.Close()
 	out := map[string]int{}
 	for rows.Next() {
 		var id string
@@ -353,9 +428,10 @@ func (u *UserStore) Format(f fmt.State, _ rune) {
 	_, _ = fmt.Fprintf(f, "pgstore.UserStore{table: %s, user: %q}", u.s.table, u.key)
 }
 
-// ErrUndecryptable reports a stored token that the Store's keys cannot
-// decrypt: written with a key the Store was not given, or altered.
-var ErrUndecryptable = errors.New("pgstore: stored token cannot be decrypted")
+// ErrUndecryptable reports a stored token or planner record that the Store's
+// keys cannot decrypt: written with a key the Store was not given, altered,
+// or copied from another user's row (or another owner's or VRN's).
+var ErrUndecryptable = errors.New("pgstore: stored data cannot be decrypted")
 
 // Load returns the user's token, or an error matching vat.ErrNoToken when
 // none is stored.
@@ -372,7 +448,7 @@ func (u *UserStore) Load(ctx context.Context) (*oauth2.Token, error) {
 	if err != nil {
 		return nil, fmt.Errorf("pgstore: loading the token of user %q: %w", u.key, err)
 	}
-	plain, err := u.open(keyID, data)
+	plain, err := u.s.open(keyID, data, u.aad, fmt.Sprintf("the token of user %q", u.key))
 	if err != nil {
 		return nil, err
 	}
@@ -385,25 +461,6 @@ func (u *UserStore) Load(ctx context.Context) (*oauth2.Token, error) {
 
 func (u *UserStore) aad(keyID string) []byte {
 	return []byte(u.s.table + "\x00" + u.key + "\x00" + keyID)
-}
-
-func (u *UserStore) open(keyID string, data []byte) ([]byte, error) {
-	if keyID == "" {
-		return data, nil // plain text: read it, and encrypt it on the next save
-	}
-	sl := u.s.read[keyID]
-	if sl == nil {
-		return nil, fmt.Errorf("%w: the token of user %q was encrypted with key ID %q, which this Store was not given", ErrUndecryptable, u.key, keyID)
-	}
-	ns := sl.aead.NonceSize()
-	if len(data) < ns+sl.aead.Overhead() {
-		return nil, fmt.Errorf("%w: the token of user %q is truncated", ErrUndecryptable, u.key)
-	}
-	plain, err := sl.aead.Open(nil, data[:ns], data[ns:], u.aad(keyID))
-	if err != nil {
-		return nil, fmt.Errorf("%w: the token of user %q fails authentication under key ID %q", ErrUndecryptable, u.key, keyID)
-	}
-	return plain, nil
 }
 
 // Save stores tok as the user's token (encrypted with the first key), in
@@ -421,13 +478,9 @@ func (u *UserStore) Save(ctx context.Context, tok *oauth2.Token) error {
 	if err != nil {
 		return fmt.Errorf("pgstore: encoding the token of user %q: %w", u.key, err)
 	}
-	keyID, data := "", plain
-	if sl := u.s.write; sl != nil {
-		nonce := make([]byte, sl.aead.NonceSize(), sl.aead.NonceSize()+len(plain)+sl.aead.Overhead())
-		if _, err := rand.Read(nonce); err != nil {
-			return fmt.Errorf("pgstore: %w", err)
-		}
-		keyID, data = sl.id, sl.aead.Seal(nonce, nonce, plain, u.aad(sl.id))
+	keyID, data, err := u.s.seal(plain, u.aad)
+	if err != nil {
+		return err
 	}
 	_, err = u.s.pool.Exec(ctx, u.s.sql(`INSERT INTO {t} (user_key, key_id, token, updated_at) VALUES ($1, $2, $3, now())
 		ON CONFLICT (user_key) DO UPDATE SET key_id = EXCLUDED.key_id, token = EXCLUDED.token, updated_at = now()`), u.key, keyID, data)

@@ -190,7 +190,11 @@ func TestMigrationIsVersioned(t *testing.T) {
 	}
 	var v int
 	require.NoError(t, pool.QueryRow(ctx, "SELECT version FROM "+table+"_schema").Scan(&v))
+	assert.Equal(t, 2, pgstore.SchemaVersion(), "version 2 added the planner table")
 	assert.Equal(t, pgstore.SchemaVersion(), v)
+	var tables int
+	require.NoError(t, pool.QueryRow(ctx, "SELECT count(to_regclass(n)) FROM unnest($1::text[]) AS n", []string{table, table + "_schema", table + "_planner"}).Scan(&tables))
+	assert.Equal(t, 3, tables, "the tokens, schema and planner tables exist")
 
 	_, err := pool.Exec(ctx, "UPDATE "+table+"_schema SET version = 99")
 	require.NoError(t, err)
