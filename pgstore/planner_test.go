@@ -52,6 +52,7 @@ func fullRecord(vrn vat.VRN) agentsync.Record {
 			{Start: day("2025-04-01"), End: day("2025-06-30"), Due: day("2025-08-07"), Status: vat.ObligationOpen, PeriodKey: "25Q7"},
 		},
 		Submitted:    []agentsync.Submission{{PeriodKey: "25Q7", At: utc("2025-08-06T15:04:05.123456789Z")}},
+		Expected:     []vat.Date{day("2025-09-30")},
 		FilesHere:    true,
 		Overdue:      []vat.PeriodKey{"25Q7"},
 		FinancialDue: utc("2025-08-10T12:33:00Z"),
