@@ -17,7 +17,7 @@ import (
 )
 
 // Version is this package's version, sent in the User-Agent header.
-const Version = "0.3.0"
+const Version = "0.4.0"
 
 // acceptV1 is the Accept header of HMRC's VAT (MTD) API version 1.0.
 const acceptV1 = "application/vnd.hmrc.1.0+json"
