@@ -244,6 +244,19 @@ func (p *Planner) Submitted(ctx context.Context, vrn vat.VRN, key vat.PeriodKey,
 	if at.IsZero() {
 		return errors.New("agentsync: Submitted: zero time at")
 	}
+	return p.update(ctx, "Submitted", vrn, func(r *Record) bool {
+		if !r.submitted(key) {
+			r.Submitted = append(r.Submitted, Submission{PeriodKey: key, At: at.UTC()})
+		}
+		r.FilesHere = true
+		return true
+	})
+}
+
+// update applies change to the record of vrn and, when change reports a
+// change, schedules the client again and saves the record. method names
+// the caller in errors.
+func (p *Planner) update(ctx context.Context, method string, vrn vat.VRN, change func(*Record) bool) error {
 	p.mu.Lock()
 	if err := p.loadLocked(ctx); err != nil {
 		p.mu.Unlock()
@@ -252,17 +265,17 @@ func (p *Planner) Submitted(ctx context.Context, vrn vat.VRN, key vat.PeriodKey,
 	e, ok := p.recs[vrn]
 	if !ok {
 		p.mu.Unlock()
-		return fmt.Errorf("agentsync: Submitted: client %q is not watched (Add it first)", vrn)
+		return fmt.Errorf("agentsync: %s: client %q is not watched (Add it first)", method, vrn)
 	}
-	if !e.rec.submitted(key) {
-		e.rec.Submitted = append(e.rec.Submitted, Submission{PeriodKey: key, At: at.UTC()})
+	if !change(&e.rec) {
+		p.mu.Unlock()
+		return nil
 	}
-	e.rec.FilesHere = true
 	p.scheduleLocked(e)
 	r := cloneRecord(e.rec)
 	p.mu.Unlock()
 	if err := p.store.Put(ctx, r); err != nil {
-		return fmt.Errorf("agentsync: Submitted: saving %s: %w", vrn, err)
+		return fmt.Errorf("agentsync: %s: saving %s: %w", method, vrn, err)
 	}
 	p.poke()
 	return nil
@@ -279,30 +292,14 @@ func (p *Planner) Expect(ctx context.Context, vrn vat.VRN, end vat.Date) error {
 	if end.IsZero() {
 		return errors.New("agentsync: Expect: zero end date")
 	}
-	p.mu.Lock()
-	if err := p.loadLocked(ctx); err != nil {
-		p.mu.Unlock()
-		return err
-	}
-	e, ok := p.recs[vrn]
-	if !ok {
-		p.mu.Unlock()
-		return fmt.Errorf("agentsync: Expect: client %q is not watched (Add it first)", vrn)
-	}
-	if slices.Contains(e.rec.Expected, end) || slices.ContainsFunc(e.rec.Obligations, func(o vat.Obligation) bool { return o.End == end }) {
-		p.mu.Unlock()
-		return nil
-	}
-	e.rec.Expected = append(e.rec.Expected, end)
-	slices.SortFunc(e.rec.Expected, func(a, b vat.Date) int { return a.Compare(b) })
-	p.scheduleLocked(e)
-	r := cloneRecord(e.rec)
-	p.mu.Unlock()
-	if err := p.store.Put(ctx, r); err != nil {
-		return fmt.Errorf("agentsync: Expect: saving %s: %w", vrn, err)
-	}
-	p.poke()
-	return nil
+	return p.update(ctx, "Expect", vrn, func(r *Record) bool {
+		if slices.Contains(r.Expected, end) || slices.ContainsFunc(r.Obligations, func(o vat.Obligation) bool { return o.End == end }) {
+			return false
+		}
+		r.Expected = append(r.Expected, end)
+		slices.SortFunc(r.Expected, func(a, b vat.Date) int { return a.Compare(b) })
+		return true
+	})
 }
 
 // Refresh makes a fetch for vrn due at once, for when the application learns

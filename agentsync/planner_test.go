@@ -40,6 +40,16 @@ func newRig(t *testing.T, start time.Time, store agentsync.Store, opts ...agents
 	return r
 }
 
+// watching adds vrnA, whose obligations HMRC lists as obs, makes its first
+// fetch and drops the events it reported.
+func (r *rig) watching(t *testing.T, obs ...vat.Obligation) {
+	t.Helper()
+	r.hmrc.set(vrnA, obs...)
+	require.NoError(t, r.p.Add(context.Background(), vrnA))
+	r.step(t, r.clk.Now())
+	r.evs.take()
+}
+
 // step moves the clock to t and makes the fetches due; it returns the next
 // fetch time.
 func (r *rig) step(t *testing.T, when time.Time) time.Time {
@@ -134,10 +144,7 @@ func TestSubmittedOnFridayEveningIsLookedForOnTuesday(t *testing.T) {
 func TestReturnFiledElsewhereIsSeenTheDayAfterTheDueDate(t *testing.T) {
 	r := newRig(t, at("2025-07-02 10:00"), agentsync.NewMemoryStore())
 	q2 := quarter("25A2", "2025-04-01", "2025-06-30") // due 2025-08-07
-	r.hmrc.set(vrnA, q2)
-	require.NoError(t, r.p.Add(context.Background(), vrnA))
-	r.step(t, r.clk.Now())
-	r.evs.take()
+	r.watching(t, q2)
 	r.hmrc.set(vrnA, fulfilled(q2, "2025-08-05"))
 	next := r.step(t, at("2025-08-06 12:00"))
 	assert.Equal(t, at("2025-08-08"+vrnALook), next)
@@ -145,44 +152,47 @@ func TestReturnFiledElsewhereIsSeenTheDayAfterTheDueDate(t *testing.T) {
 	assert.Equal(t, []string{"fulfilled 25A2"}, kinds(r.evs.take()))
 }
 
+// TestOverdueIsReportedOnceThenWatched: an obligation still open the day
+// after its due date is reported overdue once, then looked at when a return
+// filed late on the due date would show, a working day after that (HMRC may
+// be late), then every three days.
 func TestOverdueIsReportedOnceThenWatched(t *testing.T) {
-	r := newRig(t, at("2025-07-02 10:00"), agentsync.NewMemoryStore())
-	q2 := quarter("25A2", "2025-04-01", "2025-06-30") // due Thursday 7 August
-	r.hmrc.set(vrnA, q2)
-	require.NoError(t, r.p.Add(context.Background(), vrnA))
-	r.step(t, r.clk.Now())
-	r.evs.take()
-	next := r.step(t, at("2025-08-08"+vrnALook))
-	assert.Equal(t, []string{"overdue 25A2"}, kinds(r.evs.take()))
-	// A return filed late on Thursday shows on Friday morning, before this
-	// look; HMRC may be a working day late: Monday morning.
-	assert.Equal(t, at("2025-08-11 07:00"), next)
-	next = r.step(t, next)
-	assert.Empty(t, r.evs.take(), "reported once")
-	assert.Equal(t, at("2025-08-14 07:00"), next, "then every three days")
-	r.hmrc.set(vrnA, fulfilled(q2, "2025-08-12"))
-	r.step(t, next)
-	assert.Equal(t, []string{"fulfilled 25A2"}, kinds(r.evs.take()))
-}
-
-func TestOverdueOnAFridayIsLookedForWhenALateReturnWouldShow(t *testing.T) {
-	r := newRig(t, at("2025-10-02 10:00"), agentsync.NewMemoryStore())
-	q3 := quarter("25A3", "2025-07-01", "2025-09-30") // due Friday 7 November
-	r.hmrc.set(vrnA, q3)
-	require.NoError(t, r.p.Add(context.Background(), vrnA))
-	r.step(t, r.clk.Now())
-	r.evs.take()
-	next := r.step(t, at("2025-11-08"+vrnALook))
-	assert.Equal(t, []string{"overdue 25A3"}, kinds(r.evs.take()))
-	// Filed on Friday evening, it would show on Tuesday morning; then
-	// Wednesday, in case HMRC is a day late.
-	assert.Equal(t, at("2025-11-11 07:00"), next)
-	next = r.step(t, next)
-	assert.Equal(t, at("2025-11-12 07:00"), next)
-	r.hmrc.set(vrnA, fulfilled(q3, "2025-11-07"))
-	r.step(t, next)
-	assert.Equal(t, []string{"fulfilled 25A3"}, kinds(r.evs.take()))
-	assert.Len(t, r.hmrc.callTimes(), 4, "no look at the weekend")
+	for _, tc := range []struct {
+		name   string
+		start  string
+		q      vat.Obligation
+		looks  []string // after the overdue report, until fulfilled
+		filed  string
+		called int
+	}{{
+		// Filed late on Thursday, a return shows on Friday morning, before
+		// the look that reports it overdue: Monday, then every three days.
+		name: "due on a Thursday", start: "2025-07-02 10:00",
+		q:     quarter("25A2", "2025-04-01", "2025-06-30"),
+		looks: []string{"2025-08-11 07:00", "2025-08-14 07:00"}, filed: "2025-08-12", called: 4,
+	}, {
+		// Filed on Friday evening, it would show on Tuesday morning; then
+		// Wednesday. Nothing at the weekend.
+		name: "due on a Friday", start: "2025-10-02 10:00",
+		q:     quarter("25A3", "2025-07-01", "2025-09-30"),
+		looks: []string{"2025-11-11 07:00", "2025-11-12 07:00"}, filed: "2025-11-07", called: 4,
+	}} {
+		t.Run(tc.name, func(t *testing.T) {
+			r := newRig(t, at(tc.start), agentsync.NewMemoryStore())
+			r.watching(t, tc.q)
+			next := r.step(t, dateTimeAt(tc.q.Due.AddDays(1), vrnALook))
+			assert.Equal(t, []string{"overdue " + string(tc.q.PeriodKey)}, kinds(r.evs.take()))
+			for i, look := range tc.looks {
+				require.Equal(t, at(look), next, "look %d", i)
+				if i == len(tc.looks)-1 {
+					r.hmrc.set(vrnA, fulfilled(tc.q, tc.filed))
+				}
+				next = r.step(t, next)
+			}
+			assert.Equal(t, []string{"fulfilled " + string(tc.q.PeriodKey)}, kinds(r.evs.take()), "overdue reported once")
+			assert.Len(t, r.hmrc.callTimes(), tc.called)
+		})
+	}
 }
 
 func TestOverdueOfAClientFilingHereIsLookedAtFortnightly(t *testing.T) {

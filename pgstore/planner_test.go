@@ -83,6 +83,16 @@ func fullRecord(vrn vat.VRN) agentsync.Record {
 	}
 }
 
+// newKeyedStore returns a pool, a fresh table and a Store on it encrypting
+// with the key k1.
+func newKeyedStore(t *testing.T) (*pgxpool.Pool, string, *pgstore.Store) {
+	t.Helper()
+	pool, table := newPool(t)
+	s, err := pgstore.New(context.Background(), pool, pgstore.WithTable(table), pgstore.WithKeys(key("k1", 1)))
+	require.NoError(t, err)
+	return pool, table, s
+}
+
 // rawPlannerRow returns the key ID and stored bytes of a planner row.
 func rawPlannerRow(t *testing.T, pool *pgxpool.Pool, table, owner string, vrn vat.VRN) (string, []byte) {
 	t.Helper()
@@ -97,9 +107,7 @@ func rawPlannerRow(t *testing.T, pool *pgxpool.Pool, table, owner string, vrn va
 // is not an error, and an owner without records loads an empty list.
 func TestPlannerStoreRoundTrip(t *testing.T) {
 	ctx := context.Background()
-	pool, table := newPool(t)
-	s, err := pgstore.New(ctx, pool, pgstore.WithTable(table), pgstore.WithKeys(key("k1", 1)))
-	require.NoError(t, err)
+	_, _, s := newKeyedStore(t)
 	p := s.Planner("agent-1")
 
 	recs, err := p.Load(ctx)
@@ -143,9 +151,7 @@ func TestPlannerStoreRoundTrip(t *testing.T) {
 // records, and Delete in one leaves the other's.
 func TestPlannerOwnersAreIsolated(t *testing.T) {
 	ctx := context.Background()
-	pool, table := newPool(t)
-	s, err := pgstore.New(ctx, pool, pgstore.WithTable(table), pgstore.WithKeys(key("k1", 1)))
-	require.NoError(t, err)
+	_, _, s := newKeyedStore(t)
 	one, two := s.Planner("firm-1"), s.Planner("firm-2")
 	r1 := agentsync.Record{VRN: vrnA, Failures: 1, NextReason: agentsync.ReasonRetry}
 	r2 := agentsync.Record{VRN: vrnA, Parked: true, ParkedReason: "gone"}
@@ -177,9 +183,7 @@ func TestPlannerOwnersAreIsolated(t *testing.T) {
 // period key nor the parked reason, and name the key that wrote them.
 func TestPlannerRecordsAreEncryptedAtRest(t *testing.T) {
 	ctx := context.Background()
-	pool, table := newPool(t)
-	s, err := pgstore.New(ctx, pool, pgstore.WithTable(table), pgstore.WithKeys(key("k1", 1)))
-	require.NoError(t, err)
+	pool, table, s := newKeyedStore(t)
 	require.NoError(t, s.Planner("agent-1").Put(ctx, fullRecord(vrnA)))
 	id, data := rawPlannerRow(t, pool, table, "agent-1", vrnA)
 	assert.Equal(t, "k1", id)
@@ -193,9 +197,7 @@ func TestPlannerRecordsAreEncryptedAtRest(t *testing.T) {
 // with an error naming the VRN and quoting nothing of the record.
 func TestPlannerRecordIsBoundToItsOwnerAndVRN(t *testing.T) {
 	ctx := context.Background()
-	pool, table := newPool(t)
-	s, err := pgstore.New(ctx, pool, pgstore.WithTable(table), pgstore.WithKeys(key("k1", 1)))
-	require.NoError(t, err)
+	pool, table, s := newKeyedStore(t)
 	p := s.Planner("agent-1")
 	require.NoError(t, p.Put(ctx, fullRecord(vrnA)))
 	move := func(set string) {
@@ -212,7 +214,7 @@ func TestPlannerRecordIsBoundToItsOwnerAndVRN(t *testing.T) {
 	}
 
 	move("vrn = '" + string(vrnB) + "'")
-	_, err = p.Load(ctx)
+	_, err := p.Load(ctx)
 	noRecord(err)
 	assert.Contains(t, err.Error(), string(vrnB), "the error names the row's VRN")
 
