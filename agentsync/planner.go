@@ -302,9 +302,11 @@ func (p *Planner) Expect(ctx context.Context, vrn vat.VRN, end vat.Date) error {
 	})
 }
 
-// Refresh makes a fetch for vrn due at once, for when the application learns
-// of a change the planner cannot predict (a new filing pattern, a
-// deregistration). It does nothing for a parked client.
+// Refresh makes a fetch for vrn due at once, for when the application needs
+// the client's obligations as HMRC shows them now (a user asked, HMRC
+// wrote of a change). For a period whose end is known but whose obligation
+// HMRC does not list yet, Expect is the better call: it looks the day after
+// the period ends. Refresh does nothing for a parked client.
 func (p *Planner) Refresh(ctx context.Context, vrn vat.VRN) error {
 	p.mu.Lock()
 	if err := p.loadLocked(ctx); err != nil {

@@ -495,6 +495,8 @@ func TestAnnouncedPeriodIsLookedForTheDayAfterItEnds(t *testing.T) {
 	recs, err = r.p.Records(ctx)
 	require.NoError(t, err)
 	assert.Equal(t, agentsync.ReasonSweep, recs[0].NextReason, "only the safety sweep after a final period")
+	assert.Equal(t, recs[0].Next, next)
+	assert.GreaterOrEqual(t, next.Sub(recs[0].Fetched), 81*24*time.Hour, "the sweep: 90 days, less 10 per cent at most")
 }
 
 func TestAnnouncedFirstPeriodReplacesTheMonthlyLooks(t *testing.T) {
