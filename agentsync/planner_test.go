@@ -2,6 +2,7 @@ package agentsync_test
 
 import (
 	"context"
+	"errors"
 	"net/http"
 	"os"
 	"path/filepath"
@@ -547,3 +548,58 @@ func TestExpectRefusesBadInput(t *testing.T) {
 }
 
 func dateTimeAt(d vat.Date, clock string) time.Time { return at(d.String() + clock) }
+
+func TestRefreshFetchesAtOnce(t *testing.T) {
+	r := newRig(t, at("2025-05-01 10:00"), agentsync.NewMemoryStore())
+	q1 := fulfilled(quarter("25A1", "2025-01-01", "2025-03-31"), "2025-04-20")
+	r.watching(t, q1)
+	ctx := context.Background()
+	// HMRC wrote to the client of its deregistration on 15 May.
+	r.clk.Set(at("2025-05-20 12:00"))
+	r.hmrc.set(vrnA, q1, quarter("25A2", "2025-04-01", "2025-05-15"))
+	require.NoError(t, r.p.Refresh(ctx, vrnA))
+	recs, err := r.p.Records(ctx)
+	require.NoError(t, err)
+	assert.Equal(t, agentsync.ReasonRefresh, recs[0].NextReason)
+	assert.Equal(t, at("2025-05-20 12:00"), recs[0].Next)
+	r.step(t, r.clk.Now())
+	assert.Equal(t, []string{"new obligation 25A2"}, kinds(r.evs.take()))
+	assert.Equal(t, map[string]int{agentsync.ReasonFirst: 1, agentsync.ReasonRefresh: 1}, r.p.Fetches())
+	assert.ErrorContains(t, r.p.Refresh(ctx, "987654321"), "not watched")
+}
+
+func TestRefreshLeavesAParkedClientAlone(t *testing.T) {
+	r := newRig(t, at("2025-07-02 10:00"), agentsync.NewMemoryStore())
+	r.hmrc.setFail(vrnA, http.StatusForbidden)
+	ctx := context.Background()
+	require.NoError(t, r.p.Add(ctx, vrnA))
+	r.step(t, r.clk.Now())
+	require.Equal(t, []string{"access lost "}, kinds(r.evs.take()))
+	require.NoError(t, r.p.Refresh(ctx, vrnA))
+	next := r.step(t, r.clk.Now().Add(time.Hour))
+	assert.True(t, next.IsZero(), "nothing scheduled")
+	assert.Len(t, r.hmrc.callTimes(), 1)
+}
+
+func TestRecordsAreByVRN(t *testing.T) {
+	r := newRig(t, at("2025-07-02 10:00"), agentsync.NewMemoryStore())
+	ctx := context.Background()
+	require.NoError(t, r.p.Add(ctx, "987654321", vrnA, "555555555"))
+	recs, err := r.p.Records(ctx)
+	require.NoError(t, err)
+	var vrns []vat.VRN
+	for _, rec := range recs {
+		vrns = append(vrns, rec.VRN)
+	}
+	assert.Equal(t, []vat.VRN{vrnA, "555555555", "987654321"}, vrns)
+}
+
+func TestEventString(t *testing.T) {
+	q := quarter("25A2", "2025-04-01", "2025-06-30")
+	assert.Equal(t, "123456789 overdue: 25A2 2025-04-01–2025-06-30 due 2025-08-07",
+		agentsync.Event{Kind: agentsync.EventOverdue, VRN: vrnA, Obligation: q}.String())
+	assert.Equal(t, "123456789 access lost: no authority",
+		agentsync.Event{Kind: agentsync.EventAccessLost, VRN: vrnA, Err: errors.New("no authority")}.String())
+	assert.Equal(t, "123456789 payments", agentsync.Event{Kind: agentsync.EventPayments, VRN: vrnA}.String())
+	assert.Equal(t, "EventKind(99)", agentsync.EventKind(99).String())
+}
