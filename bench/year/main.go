@@ -1,7 +1,8 @@
 // Command year runs a simulated year of an agent's portfolio on vattest, at
-// simulated time, twice: once with the agentsync planner and once with a
-// daily sweep of every client (on a sample of the clients, scaled up), and
-// prints the figures of both side by side as a Markdown table.
+// simulated time, with the agentsync planner (told of the periods the agent
+// learns of, then told nothing) and with a daily sweep of every client (on a
+// sample of the clients, scaled up), and prints the figures side by side as
+// a Markdown table.
 //
 //	go run ./bench/year -clients 10000
 //
@@ -45,7 +46,7 @@ func run(ctx context.Context, args []string, stdout, stderr io.Writer) error {
 	extras := fs.Bool("extras", false, "also follow liabilities, payments and penalties (the planner's optional schedules)")
 	untold := fs.Bool("untold", true, "also run the planner without telling it the periods the agent learns of (Planner.Expect)")
 	fs.Usage = func() {
-		fmt.Fprintln(stderr, "Usage: go run ./bench/year [flags]\n\nRuns a simulated year with the agentsync planner and with a daily sweep, and prints both.\nNo environment variables are read.\n\nFlags:")
+		fmt.Fprintln(stderr, "Usage: go run ./bench/year [flags]\n\nRuns a simulated year with the agentsync planner (told of the periods the agent learns of, and,\nwith -untold, told nothing) and with a daily sweep, and prints them side by side.\nNo environment variables are read.\n\nFlags:")
 		fs.PrintDefaults()
 	}
 	if err := fs.Parse(args); err != nil {
