@@ -15,9 +15,11 @@
 // scoped by an owner (the agent firm's ID in a multi-tenant application), so
 // that a planner restarted on any instance resumes its schedule instead of
 // fetching every client again. Its records are kept in the table
-// <name>_planner, one row per owner and VRN, encrypted as tokens are. The
-// store does not make two planners on one owner cooperate: run one planner
-// per owner at a time.
+// <name>_planner, one row per owner and VRN, encrypted as tokens are. Two
+// planners on one owner would fetch everything twice: PlannerStore.Lead
+// elects the one instance that runs an owner's planner, holding a session
+// advisory lock as a user's lock does, and another instance waiting in Lead
+// takes over when the leader releases the lock or its session ends.
 //
 // Tokens and planner records are encrypted at rest with AES-256-GCM under
 // keys the application supplies (WithKeys), bound to their user (a token)
@@ -512,28 +514,57 @@ func (u *UserStore) Lock(ctx context.Context) (unlock func(), err error) {
 	}
 	wctx, cancel := context.WithTimeout(ctx, u.s.lockTimeout)
 	defer cancel()
-	conn, err := pgx.ConnectConfig(wctx, u.s.pool.Config().ConnConfig.Copy())
+	id := u.lockID()
+	conn, err := u.s.lockConn(wctx, id, "pgstore user lock")
 	if err != nil {
 		return nil, u.lockErr(ctx, wctx, err)
 	}
-	id := u.lockID()
-	if _, err := conn.Exec(wctx, `SELECT pg_advisory_lock($1)`, id); err != nil {
+	var once sync.Once
+	return func() { once.Do(func() { unlockConn(conn, id) }) }, nil
+}
+
+// lockConn opens a connection with the pool's configuration but outside
+// the pool, named app in pg_stat_activity (its application_name), and
+// takes the session advisory lock id on it, waiting as long as ctx allows:
+// the connection's lock_timeout and statement_timeout are turned off,
+// whatever the pool's configuration sets.
+func (s *Store) lockConn(ctx context.Context, id int64, app string) (*pgx.Conn, error) {
+	cfg := s.pool.Config().ConnConfig.Copy()
+	if cfg.RuntimeParams == nil {
+		cfg.RuntimeParams = map[string]string{}
+	}
+	cfg.RuntimeParams["application_name"] = app
+	cfg.RuntimeParams["lock_timeout"] = "0"
+	cfg.RuntimeParams["statement_timeout"] = "0"
+	conn, err := pgx.ConnectConfig(ctx, cfg)
+	if err != nil {
+		return nil, err
+	}
+	if _, err := conn.Exec(ctx, `SELECT pg_advisory_lock($1)`, id); err != nil {
 		// Closing the session releases the lock, should it have been
 		// granted as the wait was cancelled.
-		_ = conn.Close(context.Background())
-		return nil, u.lockErr(ctx, wctx, err)
+		closeConn(conn)
+		return nil, err
 	}
-	var once sync.Once
-	return func() {
-		once.Do(func() {
-			uctx, cancel := context.WithTimeout(context.Background(), 10*time.Second)
-			defer cancel()
-			// Unlock at once for the next waiter; closing the session
-			// would release the lock too, a little later.
-			_, _ = conn.Exec(uctx, `SELECT pg_advisory_unlock($1)`, id)
-			_ = conn.Close(uctx)
-		})
-	}, nil
+	return conn, nil
+}
+
+// unlockConn releases the lock id taken by lockConn and closes conn.
+func unlockConn(conn *pgx.Conn, id int64) {
+	ctx, cancel := context.WithTimeout(context.Background(), 10*time.Second)
+	defer cancel()
+	// Unlock at once for the next waiter; closing the session would
+	// release the lock too, a little later.
+	_, _ = conn.Exec(ctx, `SELECT pg_advisory_unlock($1)`, id)
+	_ = conn.Close(ctx)
+}
+
+// closeConn closes conn, which releases its session's locks, waiting no
+// more than a few seconds for a broken connection.
+func closeConn(conn *pgx.Conn) {
+	ctx, cancel := context.WithTimeout(context.Background(), 10*time.Second)
+	defer cancel()
+	_ = conn.Close(ctx)
 }
 
 func (u *UserStore) lockErr(ctx, wctx context.Context, err error) error {
@@ -548,10 +579,17 @@ func (u *UserStore) lockErr(ctx, wctx context.Context, err error) error {
 
 // lockID is the advisory lock key of the user: a 64-bit hash of the table
 // and user key. Two users sharing a hash would only take turns.
-func (u *UserStore) lockID() int64 {
+func (u *UserStore) lockID() int64 { return u.s.lockID(u.key) }
+
+// lockID hashes the table and parts into an advisory lock key: the table
+// and the parts, each after a NUL. A user's key is its one part, which
+// cannot contain NUL, so a key of several parts is never a user's.
+func (s *Store) lockID(parts ...string) int64 {
 	h := fnv.New64a()
-	h.Write([]byte(u.s.table))
-	h.Write([]byte{0})
-	h.Write([]byte(u.key))
+	h.Write([]byte(s.table))
+	for _, p := range parts {
+		h.Write([]byte{0})
+		h.Write([]byte(p))
+	}
 	return int64(h.Sum64())
 }

@@ -5,6 +5,8 @@ import (
 	"encoding/json"
 	"errors"
 	"fmt"
+	"sync"
+	"time"
 
 	"github.com/go-mtd/vat"
 	"github.com/go-mtd/vat/agentsync"
@@ -24,9 +26,9 @@ func (s *Store) Planner(owner string) *PlannerStore {
 // one row per client (VRN) in the table <name>_planner, holding the JSON of
 // its agentsync.Record encrypted as tokens are (see the package
 // documentation) and bound to the owner and the VRN. It is safe for
-// concurrent use, but it does not make two planners on the same owner
-// cooperate: run one agentsync.Planner per owner at a time. It prints
-// without keys or records.
+// concurrent use. Two planners on the same owner do not cooperate (each
+// would fetch every client): run the owner's agentsync.Planner in the one
+// instance that holds its lock (Lead). It prints without keys or records.
 type PlannerStore struct {
 	s     *Store
 	owner string
@@ -147,3 +149,119 @@ func (p *PlannerStore) Delete(ctx context.Context, vrn vat.VRN) error {
 	}
 	return nil
 }
+
+// leadCheckEvery is how often a leader checks the connection holding its
+// lock, and leadCheckTimeout how long the check may take.
+var leadCheckEvery = 2 * time.Second
+
+const leadCheckTimeout = 2 * time.Second
+
+// plannerLockApp is the application_name of the connections holding or
+// waiting for a planner's lock, as pg_stat_activity shows them.
+const plannerLockApp = "pgstore planner lock"
+
+// ErrLeadLost is the cause (context.Cause) of a lead context that ended
+// because the connection holding the planner's lock failed: the database
+// restarted, the connection was cut or its session terminated.
+var ErrLeadLost = errors.New("pgstore: the lock of the planner was lost")
+
+// Lead waits until this process holds the lock of the owner's planner
+// (shared by every Store on the same table, in any process on any machine)
+// and returns a context that ends when the lock is lost or released, for
+// running the planner: of several instances calling Lead for one owner,
+// one leads and runs the planner while the others wait in Lead, one of
+// which takes over when the leader releases the lock or its session ends.
+//
+//	for ctx.Err() == nil {
+//		lead, release, err := records.Lead(ctx)
+//		if err != nil {
+//			// log err, wait a little
+//			continue
+//		}
+//		// A new Planner for each term: it caches the records, which
+//		// another instance may have changed since.
+//		planner, err := agentsync.New(client, records, opts...)
+//		if err == nil {
+//			err = planner.Run(lead) // returns when leadership ends
+//		}
+//		release()
+//	}
+//
+// Lead waits as long as ctx allows (the lock timeout does not apply: a
+// standby instance waits to take over), and returns ctx's error if ctx ends
+// first. An invalid owner returns its error at once.
+//
+// The lock is a PostgreSQL session advisory lock, distinct from the users'
+// locks, held on a connection of its own, opened with the pool's
+// configuration but outside the pool, with the application_name "pgstore
+// planner lock": one connection per owner for each instance leading or
+// waiting. PostgreSQL releases it when the session ends: at once when the
+// leader's process dies, and, when its machine or network fails, once the
+// server's TCP keepalive (tcp_keepalives_idle and the like) or
+// tcp_user_timeout gives up on the connection.
+//
+// While it is held, Lead checks the connection every 2 seconds with a
+// query that must answer within 2 seconds. When a check fails, the lead
+// context ends with the cause ErrLeadLost and the connection is closed. The
+// lead context also ends with ctx, but the lock is kept until release, so
+// that the planner stops before another instance starts.
+//
+// When the session ends under the leader (the database restarted, the
+// session was terminated), another instance may take the lock before the
+// leader's next check notices: two planners then overlap for at most about
+// two check intervals (4 seconds). The planner tolerates that: the worst is
+// a fetch made twice, the record saved last winning.
+//
+// release ends the lead context, releases the lock, closes the connection
+// and waits for the checks to stop. Call it when the planner has returned,
+// even after the lead context ended; it is safe to call more than once.
+func (p *PlannerStore) Lead(ctx context.Context) (lead context.Context, release func(), err error) {
+	if p.err != nil {
+		return nil, nil, p.err
+	}
+	id := p.lockID()
+	conn, err := p.s.lockConn(ctx, id, plannerLockApp)
+	if err != nil {
+		if ctx.Err() != nil {
+			return nil, nil, fmt.Errorf("pgstore: waiting for the lock of the planner of owner %q: %w", p.owner, ctx.Err())
+		}
+		return nil, nil, fmt.Errorf("pgstore: locking the planner of owner %q: %w", p.owner, err)
+	}
+	every := leadCheckEvery
+	lead, cancel := context.WithCancelCause(ctx)
+	stop, done := make(chan struct{}), make(chan struct{})
+	go func() {
+		defer close(done)
+		tick := time.NewTicker(every)
+		defer tick.Stop()
+		for {
+			select {
+			case <-stop:
+				unlockConn(conn, id)
+				return
+			case <-tick.C:
+				cctx, ccancel := context.WithTimeout(context.Background(), leadCheckTimeout)
+				_, err := conn.Exec(cctx, `SELECT 1`)
+				ccancel()
+				if err != nil {
+					cancel(fmt.Errorf("%w (owner %q): %w", ErrLeadLost, p.owner, err))
+					closeConn(conn)
+					return
+				}
+			}
+		}
+	}()
+	released := fmt.Errorf("pgstore: the lock of the planner of owner %q was released", p.owner)
+	var once sync.Once
+	return lead, func() {
+		once.Do(func() {
+			cancel(released)
+			close(stop)
+		})
+		<-done
+	}, nil
+}
+
+// lockID is the advisory lock key of the owner's planner: a hash of the
+// table, "planner" and the owner, never a user's (see Store.lockID).
+func (p *PlannerStore) lockID() int64 { return p.s.lockID("planner", p.owner) }
