@@ -212,6 +212,12 @@ var ErrLeadLost = errors.New("pgstore: the lock of the planner was lost")
 // two check intervals (4 seconds). The planner tolerates that: the worst is
 // a fetch made twice, the record saved last winning.
 //
+// The planner lives in the leading instance only: the application's calls
+// that change it (Add, Remove, Submitted, Expect) must be made there, so an
+// instance that files a return for a client must pass the news to the
+// leader (through a queue or a table the leader reads) rather than write the
+// client's record itself, which the leader would overwrite.
+//
 // release ends the lead context, releases the lock, closes the connection
 // and waits for the checks to stop. Call it when the planner has returned,
 // even after the lead context ended; it is safe to call more than once.
