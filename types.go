@@ -1,6 +1,7 @@
 package vat
 
 import (
+	"cmp"
 	"encoding/json"
 	"fmt"
 	"net/url"
@@ -160,11 +161,11 @@ func (d Date) Time(loc *time.Location) time.Time {
 func (d Date) Compare(e Date) int {
 	switch {
 	case d.year != e.year:
-		return cmpInt(d.year, e.year)
+		return cmp.Compare(d.year, e.year)
 	case d.month != e.month:
-		return cmpInt(int(d.month), int(e.month))
+		return cmp.Compare(d.month, e.month)
 	}
-	return cmpInt(d.day, e.day)
+	return cmp.Compare(d.day, e.day)
 }
 
 // Before reports whether d is before e.
@@ -305,16 +306,6 @@ func atoi(s string) int {
 		n = n*10 + int(s[i]-'0')
 	}
 	return n
-}
-
-func cmpInt(a, b int) int {
-	switch {
-	case a < b:
-		return -1
-	case a > b:
-		return 1
-	}
-	return 0
 }
 
 // truncate shortens user input quoted in error messages.

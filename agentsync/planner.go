@@ -1,6 +1,7 @@
 package agentsync
 
 import (
+	"cmp"
 	"container/heap"
 	"context"
 	"encoding/json"
@@ -149,8 +150,15 @@ func (p *Planner) loadLocked(ctx context.Context) error {
 	return nil
 }
 
+// scheduleLocked decides e's next fetch and places it in the queue.
 func (p *Planner) scheduleLocked(e *entry) {
 	e.next, e.rec.NextReason = nextFetch(&e.rec, p.cfg.sweep, p.cfg.extras())
+	p.placeLocked(e)
+}
+
+// placeLocked puts e in the queue at e.next, or takes it out when it is
+// parked; a busy or removed entry is left alone.
+func (p *Planner) placeLocked(e *entry) {
 	e.rec.Next = e.next
 	switch {
 	case e.busy || e.gone:
@@ -164,6 +172,27 @@ func (p *Planner) scheduleLocked(e *entry) {
 	default:
 		heap.Push(&p.queue, e)
 	}
+}
+
+// lockLoaded takes p.mu, reading the store first if it was not read yet. On
+// error p.mu is not held.
+func (p *Planner) lockLoaded(ctx context.Context) error {
+	p.mu.Lock()
+	if err := p.loadLocked(ctx); err != nil {
+		p.mu.Unlock()
+		return err
+	}
+	return nil
+}
+
+// watchedLocked returns the entry of vrn, or an error naming the method
+// when the client is not watched.
+func (p *Planner) watchedLocked(method string, vrn vat.VRN) (*entry, error) {
+	e, ok := p.recs[vrn]
+	if !ok {
+		return nil, fmt.Errorf("agentsync: %s: client %q is not watched (Add it first)", method, vrn)
+	}
+	return e, nil
 }
 
 func (p *Planner) poke() {
@@ -182,9 +211,7 @@ func (p *Planner) Add(ctx context.Context, vrns ...vat.VRN) error {
 			return fmt.Errorf("agentsync: Add: vrns[%d] %q is not nine digits", i, v)
 		}
 	}
-	p.mu.Lock()
-	if err := p.loadLocked(ctx); err != nil {
-		p.mu.Unlock()
+	if err := p.lockLoaded(ctx); err != nil {
 		return err
 	}
 	var save []Record
@@ -215,9 +242,7 @@ func (p *Planner) Add(ctx context.Context, vrns ...vat.VRN) error {
 
 // Remove stops watching vrn and deletes its record.
 func (p *Planner) Remove(ctx context.Context, vrn vat.VRN) error {
-	p.mu.Lock()
-	if err := p.loadLocked(ctx); err != nil {
-		p.mu.Unlock()
+	if err := p.lockLoaded(ctx); err != nil {
 		return err
 	}
 	if e, ok := p.recs[vrn]; ok {
@@ -257,15 +282,13 @@ func (p *Planner) Submitted(ctx context.Context, vrn vat.VRN, key vat.PeriodKey,
 // change, schedules the client again and saves the record. method names
 // the caller in errors.
 func (p *Planner) update(ctx context.Context, method string, vrn vat.VRN, change func(*Record) bool) error {
-	p.mu.Lock()
-	if err := p.loadLocked(ctx); err != nil {
-		p.mu.Unlock()
+	if err := p.lockLoaded(ctx); err != nil {
 		return err
 	}
-	e, ok := p.recs[vrn]
-	if !ok {
+	e, err := p.watchedLocked(method, vrn)
+	if err != nil {
 		p.mu.Unlock()
-		return fmt.Errorf("agentsync: %s: client %q is not watched (Add it first)", method, vrn)
+		return err
 	}
 	if !change(&e.rec) {
 		p.mu.Unlock()
@@ -293,7 +316,7 @@ func (p *Planner) Expect(ctx context.Context, vrn vat.VRN, end vat.Date) error {
 		return errors.New("agentsync: Expect: zero end date")
 	}
 	return p.update(ctx, "Expect", vrn, func(r *Record) bool {
-		if slices.Contains(r.Expected, end) || slices.ContainsFunc(r.Obligations, func(o vat.Obligation) bool { return o.End == end }) {
+		if slices.Contains(r.Expected, end) || listsPeriodEnding(r.Obligations, end) {
 			return false
 		}
 		r.Expected = append(r.Expected, end)
@@ -308,24 +331,17 @@ func (p *Planner) Expect(ctx context.Context, vrn vat.VRN, end vat.Date) error {
 // HMRC does not list yet, Expect is the better call: it looks the day after
 // the period ends. Refresh does nothing for a parked client.
 func (p *Planner) Refresh(ctx context.Context, vrn vat.VRN) error {
-	p.mu.Lock()
-	if err := p.loadLocked(ctx); err != nil {
+	if err := p.lockLoaded(ctx); err != nil {
+		return err
+	}
+	e, err := p.watchedLocked("Refresh", vrn)
+	if err != nil {
 		p.mu.Unlock()
 		return err
 	}
-	e, ok := p.recs[vrn]
-	if !ok {
-		p.mu.Unlock()
-		return fmt.Errorf("agentsync: Refresh: client %q is not watched (Add it first)", vrn)
-	}
 	if !e.rec.Parked && !e.busy {
-		e.next = p.now()
-		e.rec.Next, e.rec.NextReason = e.next, ReasonRefresh
-		if e.index >= 0 {
-			heap.Fix(&p.queue, e.index)
-		} else {
-			heap.Push(&p.queue, e)
-		}
+		e.next, e.rec.NextReason = p.now(), ReasonRefresh
+		p.placeLocked(e)
 	}
 	p.mu.Unlock()
 	p.poke()
@@ -334,27 +350,16 @@ func (p *Planner) Refresh(ctx context.Context, vrn vat.VRN) error {
 
 // Records returns a copy of every client's record, by VRN.
 func (p *Planner) Records(ctx context.Context) ([]Record, error) {
-	p.mu.Lock()
-	defer p.mu.Unlock()
-	if err := p.loadLocked(ctx); err != nil {
+	if err := p.lockLoaded(ctx); err != nil {
 		return nil, err
 	}
+	defer p.mu.Unlock()
 	out := make([]Record, 0, len(p.recs))
 	for _, e := range p.recs {
 		out = append(out, cloneRecord(e.rec))
 	}
-	slices.SortFunc(out, func(a, b Record) int { return cmpString(string(a.VRN), string(b.VRN)) })
+	slices.SortFunc(out, func(a, b Record) int { return cmp.Compare(a.VRN, b.VRN) })
 	return out, nil
-}
-
-func cmpString(a, b string) int {
-	switch {
-	case a < b:
-		return -1
-	case a > b:
-		return 1
-	}
-	return 0
 }
 
 // Fetches returns how many fetches the planner made since it was created,
@@ -402,9 +407,7 @@ func (p *Planner) Run(ctx context.Context) error {
 // another, and returns when the next one is due (zero when none is
 // scheduled). A simulation calls it after moving its clock.
 func (p *Planner) RunDue(ctx context.Context) (time.Time, error) {
-	p.mu.Lock()
-	if err := p.loadLocked(ctx); err != nil {
-		p.mu.Unlock()
+	if err := p.lockLoaded(ctx); err != nil {
 		return time.Time{}, err
 	}
 	p.mu.Unlock()
@@ -695,8 +698,7 @@ func (r *Record) apply(obs []vat.Obligation, from vat.Date, at time.Time) []Even
 	r.Obligations = merged
 	// Forget announced periods that are listed, or that never came.
 	r.Expected = slices.DeleteFunc(r.Expected, func(end vat.Date) bool {
-		_, listed := findObligationEnding(merged, end)
-		return listed || at.After(dateTime(end.AddDays(1), 0).Add(newRetryFor+day))
+		return listsPeriodEnding(merged, end) || at.After(dateTime(end.AddDays(1), 0).Add(newRetryFor+day))
 	})
 	// Forget submissions HMRC shows as fulfilled, and old ones.
 	r.Submitted = slices.DeleteFunc(r.Submitted, func(s Submission) bool {
@@ -719,13 +721,10 @@ func (r *Record) apply(obs []vat.Obligation, from vat.Date, at time.Time) []Even
 	return events
 }
 
-func findObligationEnding(obs []vat.Obligation, end vat.Date) (vat.Obligation, bool) {
-	for _, o := range obs {
-		if o.End == end {
-			return o, true
-		}
-	}
-	return vat.Obligation{}, false
+// listsPeriodEnding reports whether obs holds an obligation of the period
+// ending on end.
+func listsPeriodEnding(obs []vat.Obligation, end vat.Date) bool {
+	return slices.ContainsFunc(obs, func(o vat.Obligation) bool { return o.End == end })
 }
 
 func findObligation(obs []vat.Obligation, k vat.PeriodKey) (vat.Obligation, bool) {

@@ -228,6 +228,7 @@ func nextFetch(r *Record, sweep time.Duration, extras bool) (time.Time, string) 
 			continue
 		}
 		t := dateTime(o.Due.AddDays(1), look)
+		shown := lateShown(o.Due) // when a return filed late on the due date would show
 		switch {
 		case t.After(last):
 			consider(t, ReasonDue)
@@ -235,10 +236,10 @@ func nextFetch(r *Record, sweep time.Duration, extras bool) (time.Time, string) 
 			if last.Before(t.Add(overdueFor)) {
 				consider(last.Add(overdueHere), ReasonOverdue)
 			}
-		case last.Before(lateShown(o.Due)): // a return filed on the due date may show later
-			consider(lateShown(o.Due), ReasonOverdue)
-		case last.Before(nextMorning(lateShown(o.Due))): // or a working day later still
-			consider(nextMorning(lateShown(o.Due)), ReasonOverdue)
+		case last.Before(shown):
+			consider(shown, ReasonOverdue)
+		case last.Before(nextMorning(shown)): // HMRC may be a working day late
+			consider(nextMorning(shown), ReasonOverdue)
 		case last.Before(t.Add(overdueFor)):
 			consider(last.Add(overdueSlow), ReasonOverdue)
 		}

@@ -425,30 +425,30 @@ func (c *checker) checkHeader(lname string) {
 
 // missing reports a required header that is absent.
 func (c *checker) missing(n HeaderName, lname string) {
-	warn, msg := c.agreed.Has(n), msgHeaderRequired
-	switch n {
-	case GovClientMultiFactor:
-		warn, msg = true, msgMFAMissing
-	case GovVendorLicenseIDs:
-		warn = true
-	case GovClientPublicPort, GovClientPublicIP, GovVendorPublicIP:
-		msg = msgPrivateMissing
-	}
-	c.add(warn, CodeMissingHeader, msg, lname)
+	c.absent(n, lname, CodeMissingHeader, msgHeaderRequired, msgMFAMissing, msgPrivateMissing)
 }
 
 // empty reports a required header sent with an empty value.
 func (c *checker) empty(n HeaderName, lname string) {
-	warn, msg := c.agreed.Has(n), msgValueRequired
+	c.absent(n, lname, CodeEmptyHeader, msgValueRequired, msgMFAEmpty, msgPrivateEmpty)
+}
+
+// absent reports a required header without a value (missing or empty) with
+// code and HMRC's message for it: msg in general, mfa for
+// Gov-Client-Multi-Factor, private for the public IP and port headers. A
+// header agreed with HMRC as not collectable, multi-factor and the licence
+// IDs are warnings.
+func (c *checker) absent(n HeaderName, lname string, code Code, msg, mfa, private string) {
+	warn := c.agreed.Has(n)
 	switch n {
 	case GovClientMultiFactor:
-		warn, msg = true, msgMFAEmpty
+		warn, msg = true, mfa
 	case GovVendorLicenseIDs:
 		warn = true
 	case GovClientPublicPort, GovClientPublicIP, GovVendorPublicIP:
-		msg = msgPrivateEmpty
+		msg = private
 	}
-	c.add(warn, CodeEmptyHeader, msg, lname)
+	c.add(warn, code, msg, lname)
 }
 
 func (c *checker) checkValue(n HeaderName, lname, v string) {
